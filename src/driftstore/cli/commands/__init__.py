@@ -1,0 +1,12 @@
+"""Every command group, in the order `driftstore --help` lists them.
+
+Add a module here to add commands; main.py needs no edit.
+"""
+
+from __future__ import annotations
+
+import click
+
+from driftstore.cli.commands import patterns, scans
+
+COMMANDS: list[click.Command] = [*scans.COMMANDS, *patterns.COMMANDS]

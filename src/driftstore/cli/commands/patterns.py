@@ -1,0 +1,271 @@
+"""Reading and deciding on patterns: list, show, file, approve, ignore, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from driftstore.cli import render
+from driftstore.cli.shell import common_options, guarded, open_store
+from driftstore.model.enums import ConfidenceLevel, Severity, Status
+from driftstore.model.query import PatternFilter, Sort, SortField
+
+_SUMMARY_COLUMNS = ("id", "name", "category", "status", "conf", "level", "severity", "locs", "outl")
+
+
+def _summary_row(s: Any) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.name,
+        s.category,
+        s.status,
+        f"{s.confidence:.2f}",
+        s.confidence_level,
+        s.severity,
+        s.location_count,
+        s.outlier_count,
+    )
+
+
+@click.command(name="list")
+@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in Status]),
+    help="Only this status (repeatable).",
+)
+@click.option("--file", "files", multiple=True, help="Only patterns touching this file.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Score at least X.")
+@click.option("--max-confidence", type=click.FloatRange(0, 1), help="Score at most X.")
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    type=click.Choice([s.value for s in Severity]),
+    help="Only this severity (repeatable).",
+)
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice([s.value for s in ConfidenceLevel]),
+    help="Only this confidence level (repeatable).",
+)
+@click.option("--tag", "tags", multiple=True, help="Has this tag (repeatable: any of them).")
+@click.option(
+    "--outliers/--no-outliers", "has_outliers", default=None, help="With/without outliers."
+)
+@click.option("--search", help="Text in name or description (case-insensitive).")
+@click.option(
+    "--sort",
+    "sort_field",
+    type=click.Choice([f.value for f in SortField]),
+    default=SortField.ID.value,
+    show_default=True,
+)
+@click.option("--desc", is_flag=True, help="Sort descending.")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@common_options
+@guarded
+def list_(
+    categories: tuple[str, ...],
+    statuses: tuple[str, ...],
+    files: tuple[str, ...],
+    min_confidence: float | None,
+    max_confidence: float | None,
+    severities: tuple[str, ...],
+    levels: tuple[str, ...],
+    tags: tuple[str, ...],
+    has_outliers: bool | None,
+    search: str | None,
+    sort_field: str,
+    desc: bool,
+    limit: int,
+    offset: int,
+    root: Path,
+    as_json: bool,
+) -> None:
+    """Filtered, sorted, paginated pattern summaries."""
+    flt = PatternFilter(
+        categories=list(categories) or None,
+        statuses=[Status(s) for s in statuses] or None,
+        files=list(files) or None,
+        min_confidence=min_confidence,
+        max_confidence=max_confidence,
+        severities=[Severity(s) for s in severities] or None,
+        levels=[ConfidenceLevel(s) for s in levels] or None,
+        tags_any=list(tags) or None,
+        has_outliers=has_outliers,
+        search=search,
+    )
+    with open_store(root) as store:
+        result = store.query(flt, Sort(SortField(sort_field), desc), offset=offset, limit=limit)
+    if as_json:
+        render.emit_json(
+            {
+                "patterns": [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "category": s.category,
+                        "subcategory": s.subcategory,
+                        "status": s.status,
+                        "confidence": s.confidence,
+                        "confidenceLevel": s.confidence_level,
+                        "severity": s.severity,
+                        "locationCount": s.location_count,
+                        "outlierCount": s.outlier_count,
+                    }
+                    for s in result.patterns
+                ],
+                "total": result.total,
+                "hasMore": result.has_more,
+            }
+        )
+        return
+    render.table(
+        f"{len(result.patterns)} of {result.total} patterns",
+        _SUMMARY_COLUMNS,
+        [_summary_row(s) for s in result.patterns],
+    )
+    if result.has_more:
+        render.line(f"more: --offset {offset + limit}")
+
+
+@click.command()
+@click.argument("pattern_id", metavar="ID")
+@common_options
+@guarded
+def show(pattern_id: str, root: Path, as_json: bool) -> None:
+    """One pattern with locations, outliers, variants, examples and history."""
+    with open_store(root) as store:
+        detail = store.describe(pattern_id)
+    if as_json:
+        render.emit_json(detail)
+        return
+    render.key_values(
+        f"{detail['name']} ({detail['id']})",
+        [
+            ("category", f"{detail['category']} / {detail['subcategory']}"),
+            ("status", detail["status"]),
+            ("confidence", f"{detail['confidence']['score']} ({detail['confidenceLevel']})"),
+            ("severity", detail["severity"]),
+            ("description", detail.get("description", "")),
+            ("detector", detail["detector"]["config"]["detectorId"]),
+            ("locations", len(detail["locations"])),
+            ("outliers", len(detail["outliers"])),
+        ],
+    )
+    rows = [(loc["file"], loc["line"], loc["column"], "") for loc in detail["locations"][:20]]
+    rows += [
+        (loc["file"], loc["line"], loc["column"], loc.get("reason", "outlier"))
+        for loc in detail["outliers"][:20]
+    ]
+    if rows:
+        render.table("locations (first 20 of each)", ("file", "line", "col", "outlier"), rows)
+    if detail["history"]:
+        render.table(
+            "history",
+            ("at", "action", "by"),
+            [(h["at"], h["action"], h.get("by") or "") for h in detail["history"][:20]],
+        )
+
+
+@click.command(name="file")
+@click.argument("path")
+@common_options
+@guarded
+def file_(path: str, root: Path, as_json: bool) -> None:
+    """Patterns with a location or outlier in PATH (the editor's question)."""
+    with open_store(root) as store:
+        answer = store.file_report(path)
+    if as_json:
+        render.emit_json(answer)
+        return
+    render.table(
+        f"{len(answer['patterns'])} patterns in {answer['file']}",
+        ("id", "name", "status", "severity", "lines"),
+        [
+            (
+                p["id"],
+                p["name"],
+                p["status"],
+                p["effective"]["severity"],
+                ", ".join(
+                    str(loc["line"]) + ("!" if loc["isOutlier"] else "") for loc in p["locations"]
+                ),
+            )
+            for p in answer["patterns"]
+        ],
+    )
+
+
+def _decision(target: Status) -> click.Command:
+    verb = "approve" if target == Status.APPROVED else "ignore"
+
+    @click.command(name=verb, help=f"Mark patterns {target.value} (all or nothing).")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.option("--by", help="Who decided (stored with the change).")
+    @common_options
+    @guarded
+    def decide(ids: tuple[str, ...], by: str | None, root: Path, as_json: bool) -> None:
+        with open_store(root) as store:
+            done = store.set_status(list(ids), target, by=by)
+        if as_json:
+            render.emit_json({"status": target.value, "ids": done})
+        else:
+            render.line(f"{target.value}: {', '.join(done)}")
+
+    return decide
+
+
+@click.command()
+@click.argument("pattern_id", metavar="[ID]", required=False)
+@click.option("--since", help="Only changes at or after this ISO-8601 time.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most N entries (newest first).")
+@common_options
+@guarded
+def history(
+    pattern_id: str | None, since: str | None, limit: int | None, root: Path, as_json: bool
+) -> None:
+    """The change log, newest first."""
+    with open_store(root) as store:
+        if pattern_id is not None:
+            store.require_id(pattern_id)
+        entries = store.history(pattern_id, since=since, limit=limit)
+    if as_json:
+        render.emit_json(
+            [
+                {
+                    "patternId": e.pattern_id,
+                    "action": e.action,
+                    "at": e.at,
+                    "by": e.by,
+                    "reason": e.reason,
+                    "old": e.old,
+                    "new": e.new,
+                }
+                for e in entries
+            ]
+        )
+        return
+    render.table(
+        f"{len(entries)} changes",
+        ("at", "pattern", "action", "by", "note"),
+        [(e.at, e.pattern_id, e.action, e.by or "", e.reason or "") for e in entries],
+    )
+
+
+COMMANDS: list[click.Command] = [
+    list_,
+    show,
+    file_,
+    _decision(Status.APPROVED),
+    _decision(Status.IGNORED),
+    history,
+]

@@ -1,0 +1,82 @@
+"""Store lifecycle and scans: init, ingest, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from driftstore.cli import render
+from driftstore.cli.shell import common_options, guarded, open_store
+
+
+@click.command()
+@common_options
+@guarded
+def init(root: Path, as_json: bool) -> None:
+    """Create .drift/drift.db (safe to run again)."""
+    with open_store(root) as store:
+        path = str(store.db_path)
+    if as_json:
+        render.emit_json({"database": path, "created": True})
+    else:
+        render.line(f"store ready: {path}")
+
+
+@click.command()
+@click.argument("source", metavar="FILE|-")
+@click.option("--prune", is_flag=True, help="Delete discovered patterns the scan did not see.")
+@common_options
+@guarded
+def ingest(source: str, prune: bool, root: Path, as_json: bool) -> None:
+    """Merge a scan (JSON array, PatternFile or NDJSON) into the store."""
+    with open_store(root) as store, render.progress("ingesting") as advance:
+        report = store.ingest(source, prune=prune, on_progress=advance)
+    if as_json:
+        render.emit_json(
+            {
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "removed": report.removed,
+                "backup": report.backup,
+            }
+        )
+    else:
+        render.line(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}" + (f" (backup {report.backup})" if report.backup else "")
+        )
+
+
+@click.command()
+@common_options
+@guarded
+def status(root: Path, as_json: bool) -> None:
+    """Totals by status, category and confidence level; locations and outliers."""
+    with open_store(root) as store:
+        summary = store.status()
+    if as_json:
+        render.emit_json(summary)
+        return
+    render.key_values(
+        "driftstore status",
+        [
+            ("patterns", summary["totalPatterns"]),
+            *[(f"  {k}", v) for k, v in summary["byStatus"].items()],
+            ("locations", summary["totalLocations"]),
+            ("outliers", summary["totalOutliers"]),
+            *[(f"confidence {k}", v) for k, v in summary["byConfidence"].items()],
+            *[
+                (k, v)
+                for k, v in summary.items()
+                if not isinstance(v, dict | list)
+                and k not in {"totalPatterns", "totalLocations", "totalOutliers"}
+            ],
+        ],
+    )
+    if summary["byCategory"]:
+        render.table("by category", ("category", "patterns"), sorted(summary["byCategory"].items()))
+
+
+COMMANDS: list[click.Command] = [init, ingest, status]

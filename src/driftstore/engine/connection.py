@@ -1,0 +1,231 @@
+"""The SQLite connections: one writer, a pool of read-only readers, the pragmas they share.
+
+Rules (design.md): WAL, foreign keys on, synchronous=NORMAL, a busy timeout and
+BEGIN IMMEDIATE for writes. The writer is guarded by a lock so threads of one process take
+turns; other processes wait on SQLite's own lock through the busy timeout. Readers run in
+WAL snapshots, so they never see half of a write.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from driftstore.engine.errors import translate
+from driftstore.engine.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEED_TABLES
+from driftstore.engine.sql import scalar
+from driftstore.errors import DriftStoreError, NotADriftStoreError, SchemaTooNewError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+READER_POOL_SIZE = 4
+
+
+def _check_file(path: Path) -> bool:
+    """Refuse a file that is not SQLite before SQLite touches it. Returns True if new."""
+    if not path.exists() or path.stat().st_size == 0:
+        return True
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise NotADriftStoreError(
+            f"{path}: not a SQLite database (it was left untouched); move it aside, or restore a "
+            "backup with 'driftstore backup restore ID'"
+        )
+    return False
+
+
+def _configure(conn: apsw.Connection, busy_timeout_ms: int) -> None:
+    conn.set_busy_timeout(busy_timeout_ms)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")
+
+
+class Database:
+    """A driftstore SQLite file, opened for one process."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        before_migration: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._write_lock = threading.RLock()
+        self._depth = 0
+        self._readers: queue.LifoQueue[apsw.Connection] = queue.LifoQueue()
+        self._all_readers: list[apsw.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        is_new = _check_file(path)
+        try:
+            self.writer = apsw.Connection(
+                str(path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+            )
+        except apsw.Error as exc:
+            raise translate(exc, path) from None
+        try:
+            _configure(self.writer, busy_timeout_ms)
+            self._identify(is_new)
+            if scalar(self.writer, "PRAGMA journal_mode") != "wal":
+                self.writer.execute("PRAGMA journal_mode = WAL")
+            self._migrate(before_migration)
+        except DriftStoreError:
+            self.writer.close()
+            raise
+        except apsw.Error as exc:
+            self.writer.close()
+            raise translate(exc, path) from None
+
+    # --- opening -----------------------------------------------------------------------
+    def _identify(self, is_new: bool) -> None:
+        app_id = scalar(self.writer, "PRAGMA application_id")
+        if app_id == APPLICATION_ID:
+            return
+        tables = {
+            row[0]
+            for row in self.writer.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not tables:
+            return  # an empty database becomes a driftstore database
+        if set(SEED_TABLES) <= tables:
+            return  # the seed schema written by another tool: adopt it
+        raise NotADriftStoreError(
+            f"{self.path}: a SQLite database, but not a driftstore one (it was left untouched); "
+            "point --root at a project folder, or move the file aside"
+        )
+
+    def _migrate(self, before_migration: Callable[[int, int], None] | None) -> None:
+        version = scalar(self.writer, "PRAGMA user_version")
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"{self.path}: written by a newer driftstore (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade driftstore to open it"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if version > 0 and before_migration is not None:
+            before_migration(version, SCHEMA_VERSION)
+        for migration in MIGRATIONS:
+            if migration.version <= version:
+                continue
+            with self.transaction() as cur:
+                migration.apply(cur)
+                cur.execute(
+                    "INSERT INTO schema_migrations(version, description) VALUES (?, ?)",
+                    (migration.version, migration.description),
+                )
+                cur.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                cur.execute(f"PRAGMA user_version = {int(migration.version)}")
+
+    # --- writing -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[apsw.Cursor]:
+        """BEGIN IMMEDIATE ... COMMIT; a nested call becomes a savepoint of the outer one."""
+        self._check_open()
+        with self._write_lock:
+            cursor = self.writer.cursor()
+            if self._depth:
+                self._depth += 1
+                try:
+                    with self.writer:  # apsw: a savepoint
+                        yield cursor
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except apsw.Error as exc:
+                raise translate(exc, self.path) from None
+            self._depth = 1
+            try:
+                yield cursor
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
+            self._depth = 0
+            try:
+                cursor.execute("COMMIT")
+            except apsw.Error as exc:
+                self._rollback()
+                raise translate(exc, self.path) from None
+
+    def _rollback(self) -> None:
+        if not self.writer.get_autocommit():
+            with suppress(apsw.Error):
+                self.writer.execute("ROLLBACK")
+
+    # --- reading -----------------------------------------------------------------------
+    def _new_reader(self) -> apsw.Connection:
+        conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READONLY)
+        conn.set_busy_timeout(self.busy_timeout_ms)
+        conn.execute("PRAGMA temp_store = MEMORY")
+        with self._readers_lock:
+            self._all_readers.append(conn)
+        return conn
+
+    @contextmanager
+    def reader(self) -> Iterator[apsw.Connection]:
+        """A read-only connection inside one read transaction (a consistent snapshot)."""
+        self._check_open()
+        try:
+            conn = self._readers.get_nowait()
+        except queue.Empty:
+            conn = self._new_reader()
+        try:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if not conn.get_autocommit():
+                    conn.execute("COMMIT")
+        except apsw.Error as exc:
+            raise translate(exc, self.path) from None
+        finally:
+            if self._readers.qsize() < READER_POOL_SIZE and not self._closed:
+                self._readers.put(conn)
+            else:
+                self._discard(conn)
+
+    def _discard(self, conn: apsw.Connection) -> None:
+        with self._readers_lock:
+            if conn in self._all_readers:
+                self._all_readers.remove(conn)
+        conn.close()
+
+    def query(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        with self.reader() as conn:
+            return list(conn.execute(sql, params))
+
+    def data_version(self) -> int:
+        """Changes when another connection (any process) has committed since the last call."""
+        return int(self.writer.data_version())
+
+    # --- closing -----------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DriftStoreError(f"{self.path}: the store is closed; open it again")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._readers_lock:
+            readers, self._all_readers = self._all_readers, []
+        for conn in readers:
+            conn.close()
+        with self._write_lock:
+            self.writer.close()

@@ -1,0 +1,104 @@
+"""The pattern_history table: one row per change, written inside the change's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+import msgspec
+
+from driftstore.engine.sql import scalar
+from driftstore.model.enums import HistoryAction
+from driftstore.model.records import HistoryEntry
+
+INSERT_HISTORY = (
+    "INSERT INTO pattern_history (pattern_id, action, old_value, new_value, created_at, "
+    "changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+def history_row(
+    pattern_id: str,
+    action: HistoryAction,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    *,
+    at: str,
+    by: str | None = None,
+    reason: str | None = None,
+) -> tuple[Any, ...]:
+    return (pattern_id, action.value, _json(old), _json(new), at, by, reason)
+
+
+def record(
+    cur: apsw.Cursor,
+    pattern_id: str,
+    action: HistoryAction,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    *,
+    at: str,
+    by: str | None = None,
+    reason: str | None = None,
+) -> None:
+    cur.execute(
+        INSERT_HISTORY, history_row(pattern_id, action, old, new, at=at, by=by, reason=reason)
+    )
+
+
+def read(
+    conn: apsw.Connection | apsw.Cursor,
+    pattern_id: str | None = None,
+    *,
+    since: str | None = None,
+    limit: int | None = None,
+) -> list[HistoryEntry]:
+    """Newest first."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if pattern_id is not None:
+        clauses.append("pattern_id = ?")
+        params.append(pattern_id)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = (
+        "SELECT id, pattern_id, action, old_value, new_value, created_at, changed_by, reason "
+        f"FROM pattern_history {where} ORDER BY id DESC"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    decode = msgspec.json.decode
+    return [
+        HistoryEntry(
+            id=row[0],
+            pattern_id=row[1],
+            action=HistoryAction(row[2]),
+            old=decode(row[3]) if row[3] else None,
+            new=decode(row[4]) if row[4] else None,
+            at=row[5],
+            by=row[6],
+            reason=row[7],
+        )
+        for row in conn.execute(sql, tuple(params))
+    ]
+
+
+def last_id(conn: apsw.Connection | apsw.Cursor) -> int:
+    return int(scalar(conn, "SELECT max(id) FROM pattern_history") or 0)
+
+
+def patterns_changed_since(conn: apsw.Connection | apsw.Cursor, history_id: int) -> set[str]:
+    """Ids touched by any change after `history_id` (what an in-memory index must reload)."""
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT pattern_id FROM pattern_history WHERE id > ?", (history_id,)
+        )
+    }

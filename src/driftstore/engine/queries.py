@@ -1,0 +1,225 @@
+"""PatternFilter + Sort -> SQL, and the aggregate counts behind `status`.
+
+Every value is a bound parameter; only column names and operators chosen from fixed
+tables here are formatted into the SQL text.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import apsw
+import msgspec
+
+from driftstore.engine.sql import scalar
+from driftstore.errors import InvalidInputError
+from driftstore.model.clock import normalise_iso
+from driftstore.model.enums import Severity, Status
+from driftstore.model.paths import normalise_path
+from driftstore.model.query import PatternFilter, PatternSummary, QueryResult, Sort, SortField
+
+_SEVERITY_RANK_SQL = (
+    "(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 ELSE 0 END)"
+)
+
+#: sort field -> (SQL expression, value used for NULLs so keyset comparison stays total)
+SORT_EXPRESSIONS: dict[SortField, tuple[str, Any]] = {
+    SortField.ID: ("id", ""),
+    SortField.NAME: ("name", ""),
+    SortField.CATEGORY: ("category", ""),
+    SortField.STATUS: ("status", ""),
+    SortField.CONFIDENCE: ("confidence_score", -1.0),
+    SortField.SEVERITY: (_SEVERITY_RANK_SQL, 0),
+    SortField.FIRST_SEEN: ("first_seen", ""),
+    SortField.LAST_SEEN: ("last_seen", ""),
+    SortField.LOCATION_COUNT: ("location_count", 0),
+    SortField.OUTLIER_COUNT: ("outlier_count", 0),
+}
+
+SUMMARY_COLUMNS = (
+    "id, name, category, subcategory, status, confidence_score, confidence_level, severity, "
+    "location_count, outlier_count, description, tags, first_seen, last_seen"
+)
+
+
+def _in(column: str, values: list[Any], clauses: list[str], params: list[Any]) -> None:
+    if not values:
+        clauses.append("0")  # any-of the empty set matches nothing
+        return
+    clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+    params.extend(str(v) for v in values)
+
+
+def _iso(value: str, what: str) -> str:
+    try:
+        return normalise_iso(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{what} {value!r} is not an ISO-8601 time; use e.g. 2026-05-01T12:00:00Z"
+        ) from None
+
+
+def where_clause(f: PatternFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.ids is not None:
+        _in("id", f.ids, clauses, params)
+    if f.categories is not None:
+        _in("category", f.categories, clauses, params)
+    if f.statuses is not None:
+        _in("status", [Status(s).value for s in f.statuses], clauses, params)
+    if f.severities is not None:
+        _in("severity", f.severities, clauses, params)
+    if f.levels is not None:
+        _in("confidence_level", f.levels, clauses, params)
+    if f.files is not None:
+        files = [normalise_path(p) for p in f.files]
+        if not files:
+            clauses.append("0")
+        else:
+            clauses.append(
+                "id IN (SELECT pattern_id FROM pattern_locations WHERE file IN "
+                f"({','.join('?' * len(files))}))"
+            )
+            params.extend(files)
+    if f.min_confidence is not None:
+        clauses.append("confidence_score >= ?")
+        params.append(float(f.min_confidence))
+    if f.max_confidence is not None:
+        clauses.append("confidence_score <= ?")
+        params.append(float(f.max_confidence))
+    if f.has_outliers is not None:
+        clauses.append("outlier_count > 0" if f.has_outliers else "outlier_count = 0")
+    if f.tags_any is not None:
+        if not f.tags_any:
+            clauses.append("0")
+        else:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(patterns.tags) WHERE value IN "
+                f"({','.join('?' * len(f.tags_any))}))"
+            )
+            params.extend(f.tags_any)
+    if f.tags_all:
+        wanted = sorted(set(f.tags_all))
+        clauses.append(
+            "(SELECT count(DISTINCT value) FROM json_each(patterns.tags) WHERE value IN "
+            f"({','.join('?' * len(wanted))})) = ?"
+        )
+        params.extend(wanted)
+        params.append(len(wanted))
+    if f.search:
+        needle = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
+        params.extend([needle, needle])
+    for value, column, op, what in (
+        (f.first_seen_after, "first_seen", ">=", "first-seen-after"),
+        (f.first_seen_before, "first_seen", "<", "first-seen-before"),
+        (f.last_seen_after, "last_seen", ">=", "last-seen-after"),
+        (f.last_seen_before, "last_seen", "<", "last-seen-before"),
+    ):
+        if value is not None:
+            clauses.append(f"{column} {op} ?")
+            params.append(_iso(value, what))
+    return (" AND ".join(clauses) if clauses else "1"), params
+
+
+def encode_cursor(values: tuple[Any, str]) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, last_id = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(last_id, str):
+            raise ValueError
+        return value, last_id
+    except (ValueError, TypeError, msgspec.DecodeError):
+        raise InvalidInputError(
+            f"cursor {cursor!r} is not one this store handed out; start again without a cursor"
+        ) from None
+
+
+def _summary(row: tuple[Any, ...]) -> PatternSummary:
+    return PatternSummary(
+        id=row[0],
+        name=row[1],
+        category=row[2],
+        subcategory=row[3],
+        status=Status(row[4]),
+        confidence=row[5],
+        confidence_level=row[6],
+        severity=Severity(row[7] or "info"),
+        location_count=row[8],
+        outlier_count=row[9],
+        description=row[10] or "",
+        tags=msgspec.json.decode(row[11]) if row[11] else [],
+        first_seen=row[12],
+        last_seen=row[13],
+    )
+
+
+def run_query(
+    conn: apsw.Connection,
+    f: PatternFilter,
+    sort: Sort,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> QueryResult:
+    if offset < 0 or (limit is not None and limit < 0):
+        raise InvalidInputError("offset and limit must be 0 or more")
+    where, params = where_clause(f)
+    total = int(scalar(conn, f"SELECT count(*) FROM patterns WHERE {where}", tuple(params)))
+    expr, null_value = SORT_EXPRESSIONS[sort.field]
+    key = f"COALESCE({expr}, ?)"
+    direction = "DESC" if sort.descending else "ASC"
+    page_where, page_params = where, list(params)
+    if cursor is not None:
+        value, last_id = decode_cursor(cursor)
+        op = "<" if sort.descending else ">"
+        page_where = f"({where}) AND ({key}, id) {op} (?, ?)"
+        page_params += [null_value, value, last_id]
+    sql = (
+        f"SELECT {SUMMARY_COLUMNS}, {key} FROM patterns WHERE {page_where} "
+        f"ORDER BY {key} {direction}, id {direction} LIMIT ? OFFSET ?"
+    )
+    fetch = -1 if limit is None else limit + 1
+    rows = list(conn.execute(sql, (null_value, *page_params, null_value, fetch, offset)))
+    has_more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit is not None else rows
+    next_cursor = encode_cursor((rows[-1][-1], rows[-1][0])) if has_more and rows else None
+    return QueryResult(
+        patterns=[_summary(r) for r in rows],
+        total=total,
+        has_more=has_more,
+        next_cursor=next_cursor,
+    )
+
+
+def status_counts(conn: apsw.Connection) -> dict[str, Any]:
+    """Totals by status, category and confidence level, plus location and outlier counts."""
+    by_status = {s.value: 0 for s in Status}
+    by_level = {"high": 0, "medium": 0, "low": 0, "uncertain": 0}
+    by_category: dict[str, int] = {}
+    total = locations = outliers = 0
+    for status, category, level, n, locs, outs in conn.execute(
+        "SELECT status, category, confidence_level, count(*), sum(location_count), "
+        "sum(outlier_count) FROM patterns GROUP BY status, category, confidence_level"
+    ):
+        total += n
+        locations += locs or 0
+        outliers += outs or 0
+        by_status[status] = by_status.get(status, 0) + n
+        by_category[category] = by_category.get(category, 0) + n
+        by_level[level or "uncertain"] = by_level.get(level or "uncertain", 0) + n
+    return {
+        "totalPatterns": total,
+        "byStatus": by_status,
+        "byCategory": dict(sorted(by_category.items())),
+        "byConfidence": by_level,
+        "totalLocations": locations,
+        "totalOutliers": outliers,
+    }

@@ -1,0 +1,114 @@
+"""Decoding pattern entries from outside JSON, keeping keys driftstore does not model.
+
+Fast path: msgspec decodes straight into the structs (which forbid unknown fields). Only
+an entry that carries unknown keys takes the slow path, where those keys are moved into
+each level's `__extras__` slot so they survive a round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from driftstore.errors import InvalidInputError
+from driftstore.model.pattern import (
+    EXTRAS_KEY,
+    Confidence,
+    Detector,
+    DetectorConfig,
+    Location,
+    Metadata,
+    Pattern,
+)
+from driftstore.model.validate import check_category, describe_validation_error, normalise_locations
+
+_decoder = msgspec.json.Decoder(Pattern)
+_any_decoder = msgspec.json.Decoder()
+
+
+def _names(struct: type[msgspec.Struct]) -> frozenset[str]:
+    return frozenset(f.encode_name for f in msgspec.structs.fields(struct))
+
+
+_KNOWN: dict[type[msgspec.Struct], frozenset[str]] = {
+    t: _names(t) for t in (Pattern, Detector, DetectorConfig, Confidence, Metadata, Location)
+}
+#: which nested keys hold which struct (lists of locations are handled item by item)
+_CHILDREN: dict[type[msgspec.Struct], dict[str, type[msgspec.Struct]]] = {
+    Pattern: {"detector": Detector, "confidence": Confidence, "metadata": Metadata},
+    Detector: {"config": DetectorConfig},
+}
+_LISTS: dict[type[msgspec.Struct], dict[str, type[msgspec.Struct]]] = {
+    Pattern: {"locations": Location, "outliers": Location},
+}
+
+
+def split_unknown(obj: Any, struct: type[msgspec.Struct]) -> Any:
+    """Copy of `obj` with keys unknown to `struct` moved under `__extras__`, recursively."""
+    if not isinstance(obj, dict):
+        return obj
+    known = _KNOWN[struct]
+    out: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key == EXTRAS_KEY or key not in known:
+            extras[key] = value
+            continue
+        child = _CHILDREN.get(struct, {}).get(key)
+        item = _LISTS.get(struct, {}).get(key)
+        if child is not None:
+            value = split_unknown(value, child)
+        elif item is not None and isinstance(value, list):
+            value = [split_unknown(v, item) for v in value]
+        out[key] = value
+    if extras:
+        out[EXTRAS_KEY] = extras
+    return out
+
+
+def entry_from_builtins(obj: Any, *, where: str, category: str | None = None) -> Pattern:
+    """A parsed JSON value -> validated Pattern (unknown keys kept)."""
+    if not isinstance(obj, dict):
+        raise InvalidInputError(f"{where}: expected a JSON object for a pattern entry")
+    if category is not None and "category" not in obj:
+        obj = {**obj, "category": category}
+    try:
+        p = msgspec.convert(split_unknown(obj, Pattern), Pattern)
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(f"{where}: {describe_validation_error(exc)}") from None
+    return _finish(p, where)
+
+
+def decode_entry(raw: bytes | memoryview, *, where: str, category: str | None = None) -> Pattern:
+    """JSON bytes of one entry -> validated Pattern."""
+    try:
+        p = _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if "unknown field" in text or (category is not None and "`category`" in text):
+            return entry_from_builtins(_decode_any(raw, where), where=where, category=category)
+        raise InvalidInputError(f"{where}: {describe_validation_error(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
+    if not p.category and category is not None:
+        p.category = category
+    return _finish(p, where)
+
+
+def _decode_any(raw: bytes | memoryview, where: str) -> Any:
+    try:
+        return _any_decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
+
+
+def _finish(p: Pattern, where: str) -> Pattern:
+    label = f"{where} (id {p.id!r})"
+    if not p.category:
+        raise InvalidInputError(
+            f"{label}: category: missing; every scan entry must name its category"
+        )
+    check_category(p, where=label)
+    normalise_locations(p, where=label)
+    return p

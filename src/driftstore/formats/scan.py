@@ -1,0 +1,144 @@
+"""Reading scan input: a JSON array of entries, a v2 PatternFile, or NDJSON.
+
+Big inputs are streamed: NDJSON line by line; an array or PatternFile is memory-mapped and
+split into raw entries that are decoded one at a time, so a scan never sits in memory as
+a whole as Python objects.
+"""
+
+from __future__ import annotations
+
+import mmap
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from driftstore.errors import InvalidInputError
+from driftstore.formats.entries import decode_entry
+from driftstore.model.pattern import Pattern
+
+
+class _PatternFileHead(msgspec.Struct):
+    patterns: list[msgspec.Raw]
+    category: str | None = None
+
+
+_array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_file_decoder = msgspec.json.Decoder(_PatternFileHead)
+
+
+def read_scan(source: str | Path | IO[bytes]) -> Iterator[Pattern]:
+    """Validated patterns from a path, '-' (stdin) or a binary stream, in input order.
+
+    Raises InvalidInputError naming the input, the entry and the field at the first bad
+    entry; callers consume it inside one transaction so a bad entry stores nothing.
+    """
+    if isinstance(source, str) and source == "-":
+        yield from _from_stream(sys.stdin.buffer, "<stdin>")
+        return
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise InvalidInputError(
+                f"{path}: no such file; give the path of a scan file or '-'"
+            ) from None
+        except IsADirectoryError:
+            raise InvalidInputError(f"{path}: is a folder; give the path of a scan file") from None
+        except OSError as exc:
+            raise InvalidInputError(f"{path}: cannot read it ({exc.strerror})") from None
+        with handle:
+            yield from _from_file(handle, str(path))
+        return
+    yield from _from_stream(source, getattr(source, "name", "<stream>"))
+
+
+def _first_byte(data: bytes | mmap.mmap) -> int:
+    for i in range(min(len(data), 4096)):
+        if data[i] not in b" \t\r\n\xef\xbb\xbf":
+            return data[i]
+    stripped = bytes(data).lstrip()
+    return stripped[0] if stripped else -1
+
+
+def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
+    size = handle.seek(0, 2)
+    handle.seek(0)
+    if size == 0:
+        raise InvalidInputError(
+            f"{name}: empty file; a scan is a JSON array, a PatternFile or NDJSON"
+        )
+    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        yield from _from_buffer(data, name, handle)
+
+
+def _from_stream(stream: IO[bytes], name: str) -> Iterator[Pattern]:
+    first = stream.readline()
+    while first and not first.strip():
+        first = stream.readline()
+    if not first:
+        raise InvalidInputError(
+            f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON"
+        )
+    if _is_ndjson_line(first):
+        yield from _ndjson_lines(_chain(first, stream), name)
+        return
+    yield from _from_whole(first + stream.read(), name)
+
+
+def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from stream
+
+
+def _is_ndjson_line(line: bytes) -> bool:
+    """A first line that is a whole JSON object without `patterns` starts NDJSON."""
+    text = line.strip().lstrip(b"\xef\xbb\xbf")
+    if not text.startswith(b"{"):
+        return False
+    try:
+        obj = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return False
+    return isinstance(obj, dict) and "patterns" not in obj
+
+
+def _from_buffer(data: mmap.mmap, name: str, handle: IO[bytes]) -> Iterator[Pattern]:
+    if _first_byte(data) == ord("{"):
+        end = data.find(b"\n")
+        if _is_ndjson_line(data[: end if end >= 0 else len(data)]):
+            handle.seek(0)
+            yield from _ndjson_lines(handle, name)
+            return
+    yield from _from_whole(data, name)
+
+
+def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
+    first = _first_byte(data)
+    category: str | None = None
+    try:
+        if first == ord("["):
+            entries = _array_decoder.decode(data)
+        elif first == ord("{"):
+            head = _file_decoder.decode(data)
+            entries, category = head.patterns, head.category
+        else:
+            raise InvalidInputError(
+                f"{name}: not a scan; expected a JSON array, a PatternFile object or NDJSON"
+            )
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(f"{name}: not a scan ({str(exc).replace('`', '')})") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidInputError(f"{name}: malformed JSON ({exc})") from None
+    for index, raw in enumerate(entries):
+        yield decode_entry(raw, where=f"{name}: entry {index}", category=category)
+
+
+def _ndjson_lines(lines: IO[bytes] | Iterator[bytes], name: str) -> Iterator[Pattern]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        yield decode_entry(line, where=f"{name}: line {number}")

@@ -1,0 +1,35 @@
+"""A pattern as a plain v2 entry dict (formats.md §2): what shards, `show` and history print.
+
+Unknown keys kept in `__extras__` slots are put back where they came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from driftstore.model.pattern import EXTRAS_KEY, Pattern
+
+
+def _flatten(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        extras = obj.pop(EXTRAS_KEY, None)
+        for key, value in obj.items():
+            if isinstance(value, dict | list):
+                obj[key] = _flatten(value)
+        if extras:
+            for key, value in extras.items():
+                obj.setdefault(key, value)
+        return obj
+    if isinstance(obj, list):
+        return [_flatten(v) for v in obj]
+    return obj
+
+
+def to_entry(p: Pattern) -> dict[str, Any]:
+    """Every field, camelCase, with detectionMethod and confidenceLevel always present."""
+    data: dict[str, Any] = msgspec.to_builtins(p)
+    data["detectionMethod"] = p.method
+    data["confidenceLevel"] = p.level.value
+    return _flatten(data)  # type: ignore[no-any-return]
