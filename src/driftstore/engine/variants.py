@@ -1,0 +1,76 @@
+"""SQL for pattern_variants (scoped overrides)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+import msgspec
+
+from driftstore.model.enums import Scope, Severity
+from driftstore.model.records import Variant
+
+_COLUMNS = (
+    "id, pattern_id, scope, scope_path, severity_override, enabled_override, "
+    "threshold_override, config_override, expires_at, created_at"
+)
+
+
+def _variant(row: tuple[Any, ...]) -> Variant:
+    return Variant(
+        id=row[0],
+        pattern_id=row[1],
+        scope=Scope(row[2]),
+        scope_path=row[3],
+        severity_override=Severity(row[4]) if row[4] else None,
+        enabled_override=None if row[5] is None else bool(row[5]),
+        threshold_override=row[6],
+        config_override=msgspec.json.decode(row[7]) if row[7] else None,
+        expires_at=row[8],
+        created_at=row[9],
+    )
+
+
+def insert_variant(cur: apsw.Cursor, v: Variant, *, created_at: str) -> int:
+    cur.execute(
+        "INSERT INTO pattern_variants (pattern_id, scope, scope_path, severity_override, "
+        "enabled_override, threshold_override, config_override, expires_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            v.pattern_id,
+            v.scope.value,
+            v.scope_path,
+            v.severity_override.value if v.severity_override else None,
+            None if v.enabled_override is None else int(v.enabled_override),
+            v.threshold_override,
+            None if v.config_override is None else msgspec.json.encode(v.config_override).decode(),
+            v.expires_at,
+            v.created_at or created_at,
+        ),
+    )
+    return int(cur.connection.last_insert_rowid())
+
+
+def list_variants(
+    conn: apsw.Connection | apsw.Cursor, pattern_id: str | None = None
+) -> list[Variant]:
+    if pattern_id is None:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM pattern_variants ORDER BY id")
+    else:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM pattern_variants WHERE pattern_id = ? ORDER BY id",
+            (pattern_id,),
+        )
+    return [_variant(r) for r in rows]
+
+
+def get_variant(conn: apsw.Connection | apsw.Cursor, variant_id: int) -> Variant | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM pattern_variants WHERE id = ?", (variant_id,)
+    ).fetchone()
+    return None if row is None else _variant(row)
+
+
+def delete_variant(cur: apsw.Cursor, variant_id: int) -> bool:
+    cur.execute("DELETE FROM pattern_variants WHERE id = ?", (variant_id,))
+    return bool(cur.connection.changes())
