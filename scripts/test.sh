@@ -8,7 +8,7 @@ echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -q "$@"
 code=$?
 set -e
 if [ "$code" -eq 5 ]; then

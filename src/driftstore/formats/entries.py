@@ -76,7 +76,9 @@ def entry_from_builtins(obj: Any, *, where: str, category: str | None = None) ->
     try:
         p = msgspec.convert(split_unknown(obj, Pattern), Pattern)
     except msgspec.ValidationError as exc:
-        raise InvalidInputError(f"{where}: {describe_validation_error(exc)}") from None
+        pid = obj.get("id")
+        label = f"{where} (id {pid!r})" if isinstance(pid, str) else where
+        raise InvalidInputError(f"{label}: {describe_validation_error(exc)}") from None
     return _finish(p, where)
 
 
@@ -88,12 +90,22 @@ def decode_entry(raw: bytes | memoryview, *, where: str, category: str | None = 
         text = str(exc)
         if "unknown field" in text or (category is not None and "`category`" in text):
             return entry_from_builtins(_decode_any(raw, where), where=where, category=category)
-        raise InvalidInputError(f"{where}: {describe_validation_error(exc)}") from None
+        raise InvalidInputError(f"{_label(raw, where)}: {describe_validation_error(exc)}") from None
     except msgspec.DecodeError as exc:
         raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
     if not p.category and category is not None:
         p.category = category
     return _finish(p, where)
+
+
+def _label(raw: bytes | memoryview, where: str) -> str:
+    """`where (id 'x')` when the entry's id can be read, so a user can find the entry."""
+    try:
+        obj = _any_decoder.decode(raw)
+    except msgspec.DecodeError:
+        return where
+    pid = obj.get("id") if isinstance(obj, dict) else None
+    return f"{where} (id {pid!r})" if isinstance(pid, str) else where
 
 
 def _decode_any(raw: bytes | memoryview, where: str) -> Any:

@@ -7,6 +7,7 @@ a whole as Python objects.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import sys
 from collections.abc import Iterator
@@ -71,8 +72,14 @@ def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
         raise InvalidInputError(
             f"{name}: empty file; a scan is a JSON array, a PatternFile or NDJSON"
         )
-    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
         yield from _from_buffer(data, name, handle)
+    finally:
+        # raw entries of a failed decode may still point into the map (the traceback holds
+        # them); the map is then released when they are, instead of here
+        with contextlib.suppress(BufferError):
+            data.close()
 
 
 def _from_stream(stream: IO[bytes], name: str) -> Iterator[Pattern]:
@@ -118,6 +125,8 @@ def _from_buffer(data: mmap.mmap, name: str, handle: IO[bytes]) -> Iterator[Patt
 
 def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
     first = _first_byte(data)
+    if first == -1:
+        raise InvalidInputError(f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON")
     category: str | None = None
     try:
         if first == ord("["):

@@ -32,4 +32,9 @@ def to_entry(p: Pattern) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(p)
     data["detectionMethod"] = p.method
     data["confidenceLevel"] = p.level.value
-    return _flatten(data)  # type: ignore[no-any-return]
+    ordered = {key: data.pop(key) for key in _ORDER if key in data}
+    ordered.update(data)
+    return _flatten(ordered)  # type: ignore[no-any-return]
+
+
+_ORDER = tuple(f.encode_name for f in msgspec.structs.fields(Pattern))

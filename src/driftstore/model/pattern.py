@@ -96,14 +96,14 @@ class Pattern(Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
     """A convention found in a codebase, with its evidence and the team's decision."""
 
     id: PatternId
-    name: Annotated[str, Meta(min_length=1)]
     category: str = ""
     subcategory: str
-    detector: Detector
-    confidence: Confidence
+    name: Annotated[str, Meta(min_length=1)]
     description: str = ""
     status: Status = Status.DISCOVERED
     detection_method: str | UnsetType = UNSET
+    detector: Detector
+    confidence: Confidence
     confidence_level: ConfidenceLevel | UnsetType = UNSET
     locations: list[Location] = msgspec.field(default_factory=list)
     outliers: list[Location] = msgspec.field(default_factory=list)
