@@ -164,3 +164,12 @@ def test_a_closed_store_says_so(root: object) -> None:
     store.close()
     with pytest.raises(driftstore.DriftStoreError, match="closed"):
         store.get("x")
+
+
+def test_a_pattern_added_without_an_id_gets_its_stable_id(store: driftstore.PatternStore) -> None:
+    p = make_pattern("x")
+    p.id = ""
+    (added,) = store.add_many([p])
+    expected = driftstore.pattern_id_for("api/routes", "x")
+    assert added.id == expected and len(expected) == 16
+    assert store.exists(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,18 +38,29 @@ def key_values(title: str, pairs: Sequence[tuple[str, Any]]) -> None:
 
 
 @contextmanager
-def progress(label: str, total: int | None = None) -> Iterator[Any]:
-    """A progress bar on stderr, only on a terminal; yields an `advance(n_done)` callable."""
+def progress(label: str, total: int | None = None, *, after: float = 1.0) -> Iterator[Any]:
+    """A progress bar on stderr, only on a terminal and only once the work has taken longer
+    than `after` seconds (quick commands stay quiet); yields an `advance(n_done)` callable."""
     if not sys.stderr.isatty():
         yield lambda done: None
         return
-    from rich.console import Console
-    from rich.progress import Progress
+    started = time.monotonic()
+    state: dict[str, Any] = {}
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
+    def advance(done: int) -> None:
+        if "bar" not in state:
+            if time.monotonic() - started < after:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
 
-        def advance(done: int) -> None:
-            bar.update(task, completed=done)
+            bar = Progress(console=Console(stderr=True), transient=True)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task(label, total=total)
+        state["bar"].update(state["task"], completed=done)
 
+    try:
         yield advance
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
