@@ -7,6 +7,7 @@ with driftstore.open("path/to/project") as store:
 
 from driftstore.errors import (
     BackupNotFoundError,
+    ChecksumMismatchError,
     DriftStoreError,
     IntegrityError,
     InvalidInputError,
@@ -17,6 +18,7 @@ from driftstore.errors import (
     SchemaTooNewError,
     StorageFullError,
     StoreBusyError,
+    UnsafeArchiveError,
     VariantNotFoundError,
 )
 from driftstore.facade import IngestReport, PatternStore, open
@@ -50,6 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CATEGORIES",
     "BackupNotFoundError",
+    "ChecksumMismatchError",
     "Confidence",
     "ConfidenceLevel",
     "DetectionMethod",
@@ -81,6 +84,7 @@ __all__ = [
     "Status",
     "StorageFullError",
     "StoreBusyError",
+    "UnsafeArchiveError",
     "Variant",
     "VariantNotFoundError",
     "__version__",

@@ -64,6 +64,10 @@ class IntegrityError(DriftStoreError):
     """A checksum or a database integrity check failed."""
 
 
+class ChecksumMismatchError(IntegrityError, InvalidInputError):
+    """An input shard's content does not match its checksum (refused: bad input, exit 2)."""
+
+
 class NotADriftStoreError(DriftStoreError):
     """The database file exists but is not SQLite, or not a driftstore database."""
 
@@ -90,3 +94,8 @@ class BackupNotFoundError(DriftStoreError):
     """A backup id that is not under .drift/backups/."""
 
     exit_code = 2
+
+
+class UnsafeArchiveError(IntegrityError):
+    """A backup archive with members that could escape its folder or were not expected
+    (absolute or `..` paths, links, devices, extra or oversized members); nothing was written."""

@@ -7,6 +7,7 @@ the error class names, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -20,6 +21,9 @@ from driftstore.errors import DriftStoreError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+#: OS errors that mean a write found no room: a full disk, a quota, a file-size limit
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -61,6 +65,11 @@ def guarded(fn: F) -> F:
             fail(str(exc), exc.exit_code)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            if exc.errno in _NO_ROOM:
+                fail(
+                    f"{where}no room to write ({exc.strerror}: the disk is full or a size limit "
+                    "was hit); free some space and run the command again"
+                )
             fail(f"{where}{exc.strerror or exc}; check the path, its permissions and free space")
         except KeyboardInterrupt:
             fail("interrupted; nothing was committed by the interrupted step", 130)

@@ -17,10 +17,15 @@ from typing import Any
 
 import apsw
 
-from driftstore.engine.errors import translate
+from driftstore.engine.errors import DAMAGED_DATA, damaged, translate
 from driftstore.engine.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEED_TABLES
 from driftstore.engine.sql import scalar
-from driftstore.errors import DriftStoreError, NotADriftStoreError, SchemaTooNewError
+from driftstore.errors import (
+    DriftStoreError,
+    IntegrityError,
+    NotADriftStoreError,
+    SchemaTooNewError,
+)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
@@ -31,12 +36,23 @@ def _check_file(path: Path) -> bool:
     """Refuse a file that is not SQLite before SQLite touches it. Returns True if new."""
     if not path.exists() or path.stat().st_size == 0:
         return True
+    size = path.stat().st_size
     with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+        header = handle.read(100)
+    if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise NotADriftStoreError(
             f"{path}: not a SQLite database (it was left untouched); move it aside, or restore a "
             "backup with 'driftstore backup restore ID'"
+        )
+    # SQLite writes whole pages only, and reads a missing tail of a page as zeros without
+    # a word: a size that is not a whole number of pages is a truncated file
+    page_size = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
+    page_size = 65536 if page_size == 1 else page_size
+    if not page_size or size % page_size:
+        raise IntegrityError(
+            f"{path}: the database file is truncated ({size} bytes is not a whole number of "
+            f"{page_size or 'its'}-byte pages; it was left untouched); run 'driftstore verify' "
+            "and restore a backup with 'driftstore backup restore ID'"
         )
     return False
 
@@ -45,8 +61,10 @@ def _configure(conn: apsw.Connection, busy_timeout_ms: int) -> None:
     conn.set_busy_timeout(busy_timeout_ms)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -65536")
+    # temp_store stays FILE (the default) on the writer and the cache at 32 MiB: the sort
+    # of an index build after a bulk load then spills to temp files in the OS cache rather
+    # than the process heap (peak RSS ingesting size M: 219 -> 116 MiB, same speed)
+    conn.execute("PRAGMA cache_size = -32768")
 
 
 class Database:
@@ -84,8 +102,9 @@ class Database:
             self.writer.close()
             raise
         except apsw.Error as exc:
+            error = self._translate(exc)
             self.writer.close()
-            raise translate(exc, path) from None
+            raise error from None
 
     # --- opening -----------------------------------------------------------------------
     def _identify(self, is_new: bool) -> None:
@@ -146,10 +165,21 @@ class Database:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
             except apsw.Error as exc:
-                raise translate(exc, self.path) from None
+                raise self._translate(exc) from None
             self._depth = 1
             try:
                 yield cursor
+            except apsw.Error as exc:
+                # a write inside the body can fail too (a full disk when the page cache
+                # spills, a corrupt page): the caller gets a driftstore error, not apsw's
+                self._depth = 0
+                error = self._translate(exc)
+                self._rollback()
+                raise error from None
+            except DAMAGED_DATA as exc:
+                self._depth = 0
+                self._rollback()
+                raise damaged(exc, self.path) from None
             except BaseException:
                 self._depth = 0
                 self._rollback()
@@ -158,8 +188,13 @@ class Database:
             try:
                 cursor.execute("COMMIT")
             except apsw.Error as exc:
+                error = self._translate(exc)
                 self._rollback()
-                raise translate(exc, self.path) from None
+                raise error from None
+
+    def _translate(self, exc: apsw.Error) -> DriftStoreError:
+        """Read the OS error before anything else runs on the writer and replaces it."""
+        return translate(exc, self.path, system_errno=self.writer.system_errno)
 
     def _rollback(self) -> None:
         if not self.writer.get_autocommit():
@@ -192,6 +227,8 @@ class Database:
                     conn.execute("COMMIT")
         except apsw.Error as exc:
             raise translate(exc, self.path) from None
+        except DAMAGED_DATA as exc:
+            raise damaged(exc, self.path) from None
         finally:
             if self._readers.qsize() < READER_POOL_SIZE and not self._closed:
                 self._readers.put(conn)

@@ -59,3 +59,10 @@ def list_examples(
 def delete_example(cur: apsw.Cursor, example_id: int) -> bool:
     cur.execute("DELETE FROM pattern_examples WHERE id = ?", (example_id,))
     return bool(cur.connection.changes())
+
+
+def get_example(conn: apsw.Connection | apsw.Cursor, example_id: int) -> Example | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM pattern_examples WHERE id = ?", (example_id,)
+    ).fetchone()
+    return None if row is None else _example(row)

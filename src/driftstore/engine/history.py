@@ -7,6 +7,7 @@ from typing import Any
 import apsw
 import msgspec
 
+from driftstore.engine.errors import stored
 from driftstore.engine.sql import scalar
 from driftstore.model.enums import HistoryAction
 from driftstore.model.records import HistoryEntry
@@ -79,7 +80,7 @@ def read(
         HistoryEntry(
             id=row[0],
             pattern_id=row[1],
-            action=HistoryAction(row[2]),
+            action=stored(HistoryAction, row[2]),
             old=decode(row[3]) if row[3] else None,
             new=decode(row[4]) if row[4] else None,
             at=row[5],

@@ -12,6 +12,7 @@ from typing import Any
 import apsw
 import msgspec
 
+from driftstore.engine.errors import stored
 from driftstore.engine.sql import scalar
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import normalise_iso
@@ -147,10 +148,10 @@ def _summary(row: tuple[Any, ...]) -> PatternSummary:
         name=row[1],
         category=row[2],
         subcategory=row[3],
-        status=Status(row[4]),
+        status=stored(Status, row[4]),
         confidence=row[5],
         confidence_level=row[6],
-        severity=Severity(row[7] or "info"),
+        severity=stored(Severity, row[7] or "info"),
         location_count=row[8],
         outlier_count=row[9],
         description=row[10] or "",

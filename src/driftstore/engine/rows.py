@@ -6,12 +6,13 @@ as one flat tuple expression per location rather than helper calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
+from driftstore.engine.errors import stored
+from driftstore.model.digest import count_outliers
 from driftstore.model.enums import ConfidenceLevel, Severity, Status
 from driftstore.model.pattern import (
     Confidence,
@@ -167,39 +168,65 @@ def pattern_row(
         _opt(meta.approved_at),
         _opt(meta.approved_by),
         len(p.locations),
-        p.outlier_count,
+        count_outliers(p),
         content_hash,
         _pattern_extras(p),
         layout,
     )
 
 
-def location_rows(p: Pattern) -> Iterator[tuple[Any, ...]]:
-    """Rows for `locations` (list_kind 0) then `outliers` (list_kind 1), in list order."""
+def location_rows(p: Pattern) -> list[tuple[Any, ...]]:
+    """Rows for `locations` (list_kind 0) then `outliers` (list_kind 1), in list order.
+
+    One comprehension per list, with the list kind folded in, because this runs once per
+    location of a scan; `_location_extras` is only called when a location has something
+    for the extras column.
+    """
     pid = p.id
     unset = UNSET
-    for kind, items in ((0, p.locations), (1, p.outliers)):
-        for loc in items:
-            flag = loc.is_outlier
-            yield (
+    extras = _location_extras
+    rows = [
+        (
+            pid,
+            loc.file,
+            loc.line,
+            loc.column,
+            1 if loc.is_outlier is True else 0,
+            None if loc.confidence is unset else loc.confidence,
+            None if loc.outlier_reason is unset else loc.outlier_reason,
+            0,
+            None if loc.is_outlier is unset else (1 if loc.is_outlier else 0),
+            None if loc.end_line is unset else loc.end_line,
+            None if loc.end_column is unset else loc.end_column,
+            None if loc.deviation_score is unset else loc.deviation_score,
+            None if loc.snippet is unset else loc.snippet,
+            None if loc.original_file is unset else loc.original_file,
+            None if loc.extras is unset and loc.reason is unset else extras(loc, 0),
+        )
+        for loc in p.locations
+    ]
+    if p.outliers:
+        rows += [
+            (
                 pid,
                 loc.file,
                 loc.line,
                 loc.column,
-                1 if (kind or flag is True) else 0,
+                1,
                 None if loc.confidence is unset else loc.confidence,
-                loc.outlier_reason
-                if kind == 0 and loc.outlier_reason is not unset
-                else (loc.reason if kind and loc.reason is not unset else None),
-                kind,
-                None if flag is unset else (1 if flag else 0),
+                None if loc.reason is unset else loc.reason,
+                1,
+                None if loc.is_outlier is unset else (1 if loc.is_outlier else 0),
                 None if loc.end_line is unset else loc.end_line,
                 None if loc.end_column is unset else loc.end_column,
                 None if loc.deviation_score is unset else loc.deviation_score,
                 None if loc.snippet is unset else loc.snippet,
                 None if loc.original_file is unset else loc.original_file,
-                _location_extras(loc, kind),
+                None if loc.extras is unset and loc.outlier_reason is unset else extras(loc, 1),
             )
+            for loc in p.outliers
+        ]
+    return rows
 
 
 def _location_extras(loc: Location, kind: int) -> str | None:
@@ -285,7 +312,7 @@ def row_to_pattern(row: tuple[Any, ...], locations: list[tuple[int, Location]] |
         if r[column] is not None:
             setattr(confidence, field, r[column])
     if r["confidence_level"]:
-        confidence.level = ConfidenceLevel(r["confidence_level"])
+        confidence.level = stored(ConfidenceLevel, r["confidence_level"])
     if "confidence" in extras:
         confidence.extras = extras["confidence"]
     meta = Metadata()
@@ -315,13 +342,13 @@ def row_to_pattern(row: tuple[Any, ...], locations: list[tuple[int, Location]] |
         category=r["category"],
         subcategory=r["subcategory"],
         description=r["description"] or "",
-        status=Status(r["status"]),
+        status=stored(Status, r["status"]),
         detection_method=r["detection_method"],
         detector=detector,
         confidence=confidence,
         confidence_level=confidence.effective_level,
         metadata=meta,
-        severity=Severity(r["severity"] or "info"),
+        severity=stored(Severity, r["severity"] or "info"),
         auto_fixable=bool(r["auto_fixable"]),
     )
     if "entry" in extras:

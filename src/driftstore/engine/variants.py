@@ -7,6 +7,7 @@ from typing import Any
 import apsw
 import msgspec
 
+from driftstore.engine.errors import stored
 from driftstore.model.enums import Scope, Severity
 from driftstore.model.records import Variant
 
@@ -20,9 +21,9 @@ def _variant(row: tuple[Any, ...]) -> Variant:
     return Variant(
         id=row[0],
         pattern_id=row[1],
-        scope=Scope(row[2]),
+        scope=stored(Scope, row[2]),
         scope_path=row[3],
-        severity_override=Severity(row[4]) if row[4] else None,
+        severity_override=stored(Severity, row[4]) if row[4] else None,
         enabled_override=None if row[5] is None else bool(row[5]),
         threshold_override=row[6],
         config_override=msgspec.json.decode(row[7]) if row[7] else None,
@@ -74,3 +75,20 @@ def get_variant(conn: apsw.Connection | apsw.Cursor, variant_id: int) -> Variant
 def delete_variant(cur: apsw.Cursor, variant_id: int) -> bool:
     cur.execute("DELETE FROM pattern_variants WHERE id = ?", (variant_id,))
     return bool(cur.connection.changes())
+
+
+def variants_for(
+    conn: apsw.Connection | apsw.Cursor, pattern_ids: list[str]
+) -> dict[str, list[Variant]]:
+    """Variants of these patterns, by pattern id, oldest first."""
+    found: dict[str, list[Variant]] = {}
+    for start in range(0, len(pattern_ids), 500):
+        chunk = pattern_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT {_COLUMNS} FROM pattern_variants WHERE pattern_id IN ({marks}) ORDER BY id",
+            tuple(chunk),
+        ):
+            v = _variant(row)
+            found.setdefault(v.pattern_id, []).append(v)
+    return found

@@ -20,7 +20,7 @@ from driftstore.engine import history, patterns
 from driftstore.engine.connection import Database
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import now_iso
-from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Pattern
 
@@ -72,7 +72,7 @@ def merge_scan(
             meta = p.metadata
             if meta.last_seen is UNSET:
                 meta.last_seen = now
-            digest = content_hash(p)
+            digest, locations_hash = fingerprints(p)
             state = states.get(p.id)
             if state is None:
                 meta.approved_at = UNSET
@@ -81,7 +81,13 @@ def merge_scan(
                     meta.first_seen = meta.last_seen
                 patterns.insert_pattern(cur, p, content_hash=digest, created_at=now, updated_at=now)
                 history_rows.append(
-                    history.history_row(p.id, HistoryAction.CREATED, None, snapshot(p), at=now)
+                    history.history_row(
+                        p.id,
+                        HistoryAction.CREATED,
+                        None,
+                        snapshot(p, locations_hash=locations_hash),
+                        at=now,
+                    )
                 )
                 report.added += 1
                 report.changed_ids.append(p.id)
@@ -101,7 +107,11 @@ def merge_scan(
                 patterns.insert_locations(cur, p)
                 history_rows.append(
                     history.history_row(
-                        p.id, HistoryAction.UPDATED, snapshot(stored), snapshot(p), at=now
+                        p.id,
+                        HistoryAction.UPDATED,
+                        snapshot(stored),
+                        snapshot(p, locations_hash=locations_hash),
+                        at=now,
                     )
                 )
                 report.updated += 1

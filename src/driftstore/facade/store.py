@@ -7,16 +7,20 @@ the same transaction as every change.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import msgspec
 from msgspec import UNSET
 
+from driftstore.engine import examples as example_sql
 from driftstore.engine import history as history_sql
 from driftstore.engine import patterns as pattern_sql
 from driftstore.engine import queries
+from driftstore.engine import variants as variant_sql
 from driftstore.engine.connection import Database
 from driftstore.errors import (
     DriftStoreError,
@@ -25,17 +29,29 @@ from driftstore.errors import (
     PatternAlreadyExistsError,
     PatternNotFoundError,
 )
+from driftstore.facade import backups as backup_ops
+from driftstore.facade import byfile_index, exchange, shard_import, summaries
+from driftstore.facade import examples as example_ops
+from driftstore.facade import migrate as migration
+from driftstore.facade import variants as variant_ops
+from driftstore.facade import verify as verification
+from driftstore.facade.exchange import ExportReport
 from driftstore.facade.ingest import IngestReport, merge_scan
+from driftstore.facade.migrate import MigrateReport
+from driftstore.facade.shard_import import ImportReport
+from driftstore.facade.verify import VerifyReport
 from driftstore.formats.scan import read_scan
 from driftstore.model.clock import normalise_iso, now_iso
 from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.effective import Effective, FilePattern
 from driftstore.model.entry import to_entry
 from driftstore.model.enums import HistoryAction, Status, can_move
-from driftstore.model.paths import normalise_path
+from driftstore.model.ids import pattern_id_for
+from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
-from driftstore.model.records import HistoryEntry
-from driftstore.model.validate import validated
+from driftstore.model.records import Example, HistoryEntry, Variant
+from driftstore.model.validate import describe_validation_error, validated
 
 DRIFT_DIR = ".drift"
 DB_NAME = "drift.db"
@@ -60,6 +76,9 @@ _UPDATABLE = frozenset(
 )
 
 
+_ENCODE_NAMES = {f.name: f.encode_name for f in msgspec.structs.fields(Pattern)}
+
+
 class PatternStore:
     """A project's store: `<root>/.drift/drift.db` plus the files beside it."""
 
@@ -77,11 +96,27 @@ class PatternStore:
             self.drift_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise DriftStoreError(f"{self.drift_dir}: cannot create it ({exc.strerror})") from None
-        self.db = Database(self.db_path)
+        self.db = self._open_database()
+        self._index: byfile_index.FileIndex | None = None
+        self._index_lock = threading.Lock()
+
+    def _open_database(self) -> Database:
+        return Database(self.db_path, before_migration=self._backup_before_migration)
+
+    def _backup_before_migration(self, old_version: int, new_version: int) -> None:
+        """A schema migration rewrites tables: keep the old state first."""
+        backup_ops.create_backup(self.db_path, self.drift_dir, f"schema-v{old_version}")
 
     # --- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
+        self._close_index()
         self.db.close()
+
+    def _close_index(self) -> None:
+        with self._index_lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
 
     def __enter__(self) -> PatternStore:
         return self
@@ -96,7 +131,7 @@ class PatternStore:
 
     def add_many(self, items: Iterable[Pattern], *, by: str | None = None) -> list[Pattern]:
         """Insert new patterns in one transaction: all of them, or none."""
-        checked = [validated(p, where=f"pattern {p.id!r}") for p in items]
+        checked = [validated(_with_id(p), where=f"pattern {p.id!r}") for p in items]
         now = now_iso()
         seen: set[str] = set()
         with self.db.transaction() as cur:
@@ -155,13 +190,13 @@ class PatternStore:
                     action = HistoryAction(target.value) if target != Status.DISCOVERED else action
             builtins = msgspec.to_builtins(stored)
             for key, value in changes.items():
-                field = msgspec.structs.fields(Pattern)
-                name = next(f.encode_name for f in field if f.name == key)
-                builtins[name] = msgspec.to_builtins(value)
+                builtins[_ENCODE_NAMES[key]] = msgspec.to_builtins(value)
             try:
                 new = msgspec.convert(builtins, Pattern)
             except msgspec.ValidationError as exc:
-                raise InvalidInputError(f"update {pattern_id!r}: {exc}") from None
+                raise InvalidInputError(
+                    f"update {pattern_id!r}: {describe_validation_error(exc)}"
+                ) from None
             new = validated(new, where=f"update {pattern_id!r}")
             if new.status == Status.APPROVED and stored.status != Status.APPROVED:
                 new.metadata.approved_at = now
@@ -227,6 +262,7 @@ class PatternStore:
                 history_sql.record(
                     cur, pattern_id, HistoryAction(target.value), old, new, at=now, by=by
                 )
+        self._changed(dict.fromkeys(ids))
         return list(dict.fromkeys(ids))
 
     def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> list[str]:
@@ -256,26 +292,48 @@ class PatternStore:
                 conn, filter or PatternFilter(), sort, offset=offset, limit=limit, cursor=cursor
             )
 
-    def by_file(self, path: str) -> list[Pattern]:
-        """Patterns with a location or outlier in `path`, each carrying only that file's
-        locations and outliers (what an editor shows for the open file)."""
-        file = normalise_path(path)
-        with self.db.reader() as conn:
-            ids = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT DISTINCT pattern_id FROM pattern_locations WHERE file = ?", (file,)
-                )
-            ]
-            found = pattern_sql.load_patterns(conn, sorted(ids))
-        for p in found:
-            p.locations = [loc for loc in p.locations if loc.file == file]
-            p.outliers = [loc for loc in p.outliers if loc.file == file]
-        return found
+    def by_file(
+        self, path: str, *, include_disabled: bool = True, fresh: bool = False
+    ) -> list[FilePattern]:
+        """Patterns with a location or outlier in `path`, sorted by id, each carrying only
+        that file's locations and outliers plus its `effective` settings there (variants
+        applied). A pattern a variant disables for this file is marked by
+        `effective.enabled == False`; `include_disabled=False` leaves such patterns out.
+
+        The hot path: answered from the in-memory index, built on first use and kept
+        current with this and other processes' writes; the patterns returned are shared
+        with its cache, so treat them as read-only. `fresh=True` answers from SQL instead,
+        without building the index (what a one-shot process wants).
+        """
+        if fresh:
+            with self.db.reader() as conn:
+                return byfile_index.from_sql(conn, path, include_disabled=include_disabled)
+        return self._file_index().lookup(path, include_disabled=include_disabled)
+
+    def _file_index(self) -> byfile_index.FileIndex:
+        self.db._check_open()
+        with self._index_lock:
+            index = self._index
+            if index is None or index.db is not self.db:  # a restore opens a new database
+                if index is not None:
+                    index.close()
+                index = self._index = byfile_index.FileIndex(self.db)
+            return index
 
     def status(self) -> dict[str, Any]:
+        """Totals by status, category and confidence level; locations and outliers; per
+        category counts by status (`categories`); and `health`, 0-100:
+
+            40 × approved ÷ live patterns + 40 × mean confidence of live patterns
+            + 20 × (1 − outliers ÷ (locations + outliers) of live patterns)
+
+        rounded, where live means not ignored; an empty store scores 100. The three inputs
+        are in `healthFactors`.
+        """
         with self.db.reader() as conn:
-            return queries.status_counts(conn)
+            counts = queries.status_counts(conn)
+            counts.update(summaries.status_extras(conn))
+        return counts
 
     def history(
         self,
@@ -303,54 +361,34 @@ class PatternStore:
         raise PatternNotFoundError(pattern_id)
 
     def describe(self, pattern_id: str) -> dict[str, Any]:
-        """`show`: the v2 entry plus category, variants, examples and history."""
+        """`show`: the v2 entry plus category, variants (each marked `expired` or not),
+        examples, history, and related patterns (same category and subcategory)."""
         with self.db.reader() as conn:
             p = pattern_sql.load_pattern(conn, pattern_id)
             if p is None:
                 raise PatternNotFoundError(pattern_id)
             entries = history_sql.read(conn, pattern_id)
+            variants = variant_sql.list_variants(conn, pattern_id)
+            examples = example_sql.list_examples(conn, pattern_id)
+            related = summaries.related(conn, p.id, p.category, p.subcategory)
+        now = datetime.now(UTC)
         detail = to_entry(p)
         detail["category"] = p.category
-        detail["variants"] = []
-        detail["examples"] = []
+        detail["variants"] = [variant_ops.variant_view(v, now) for v in variants]
+        detail["examples"] = [msgspec.to_builtins(e) for e in examples]
         detail["history"] = [msgspec.to_builtins(h) for h in entries]
+        detail["related"] = related["patterns"]
+        detail["relatedTotal"] = related["total"]
         return detail
 
-    def file_report(self, path: str) -> dict[str, Any]:
-        """`file`: patterns touching PATH with their locations there and effective settings.
+    def file_report(self, path: str, *, include_disabled: bool = False) -> dict[str, Any]:
+        """`file`: patterns touching PATH (summary, their locations there, and the effective
+        settings for PATH), disabled ones only with include_disabled.
 
         Answered from SQL so a one-shot process does not build the whole in-memory index.
         """
-        file = normalise_path(path)
-        rows: dict[str, list[dict[str, Any]]] = {}
         with self.db.reader() as conn:
-            for pid, line, column, outlier in conn.execute(
-                "SELECT pattern_id, line, column_num, is_outlier FROM pattern_locations "
-                "WHERE file = ? ORDER BY pattern_id, line, column_num",
-                (file,),
-            ):
-                rows.setdefault(pid, []).append(
-                    {"line": line, "column": column, "isOutlier": bool(outlier)}
-                )
-            summaries = (
-                queries.run_query(
-                    conn, PatternFilter(ids=sorted(rows)), Sort(), offset=0, limit=None
-                ).patterns
-                if rows
-                else []
-            )
-        patterns = []
-        for s in summaries:
-            item = msgspec.to_builtins(s)
-            item["locations"] = rows[s.id]
-            item["effective"] = {
-                "severity": s.severity.value,
-                "enabled": True,
-                "threshold": None,
-                "config": None,
-            }
-            patterns.append(item)
-        return {"file": file, "patterns": patterns}
+            return byfile_index.file_report(conn, path, include_disabled=include_disabled)
 
     # --- scans -------------------------------------------------------------------------
     def ingest(
@@ -365,13 +403,178 @@ class PatternStore:
             source = read_scan(entries)  # type: ignore[arg-type]
         else:
             source = (validated(p, where=f"pattern {p.id!r}") for p in entries)
+        backup_id = self.backup("ingest-prune") if prune else None
         report = merge_scan(self.db, source, prune=prune, on_progress=on_progress)
+        report.backup = backup_id
         self._changed(report.changed_ids)
         return report
+
+    # --- backups -----------------------------------------------------------------------
+    def backup(self, reason: str = "manual") -> str:
+        """Archive a consistent snapshot under .drift/backups/; returns the backup id."""
+        return backup_ops.create_backup(
+            self.db_path, self.drift_dir, reason, busy_timeout_ms=self.db.busy_timeout_ms
+        )
+
+    def backups(self) -> list[backup_ops.BackupInfo]:
+        """Every backup, newest first."""
+        return backup_ops.list_backups(self.drift_dir)
+
+    def prune_backups(self, keep: int) -> list[str]:
+        """Delete all but the `keep` newest backups; returns the deleted ids."""
+        return backup_ops.prune_backups(self.drift_dir, keep)
+
+    def restore(self, backup_id: str, *, thorough: bool = False) -> backup_ops.RestoreReport:
+        """Replace the database with a backup, after checking it and backing up the
+        current state. `thorough` runs SQLite's full integrity_check instead of quick_check."""
+        self._close_index()  # its connection must not outlive the file being replaced
+        try:
+            return backup_ops.restore_backup(
+                self.drift_dir, self.db_path, backup_id, db=self.db, thorough=thorough
+            )
+        finally:
+            self.db.close()
+            self.db = self._open_database()
+
+    # --- files: export, import, verify, migrate -----------------------------------------
+    def export(self, out_dir: str | Path | None = None, layout: str = "v2") -> ExportReport:
+        """Write the shards and index files (formats.md) under `out_dir` (default .drift/)."""
+        out = Path(out_dir) if out_dir is not None else self.drift_dir
+        return exchange.export_store(self.db, out, layout=layout, root=self.root)
+
+    def import_(self, dir: str | Path | None = None, force: bool = False) -> ImportReport:
+        """Load v2 shards; every checksum is checked before anything is written."""
+        source = Path(dir) if dir is not None else self.drift_dir
+        plan = shard_import.read_import(source, root=self.root, force=force)
+        backup_id = self.backup("import")
+        report = shard_import.apply_import(self.db, plan)
+        report.backup = backup_id
+        self._changed(report.changed_ids)
+        return report
+
+    def verify(self) -> VerifyReport:
+        """Database integrity checks plus the checksum of every pattern file present."""
+        return verification.verify_store(self.db, self.drift_dir, root=self.root)
+
+    def migrate(
+        self, source: str | Path | None = None, *, dry_run: bool = False, backup: bool = True
+    ) -> MigrateReport:
+        """Import a drift 0.9 `.drift/` tree (default: this project's)."""
+        report = migration.migrate(
+            self.db,
+            Path(source) if source is not None else self.root,
+            dry_run=dry_run,
+            backup=self.backup if backup else None,
+        )
+        self._changed(report.changed_ids)
+        return report
+
+    # --- variants and examples ---------------------------------------------------------
+    def add_variant(
+        self,
+        pattern_id: str,
+        *,
+        scope: str = "global",
+        path: str | None = None,
+        severity: str | None = None,
+        enabled: bool | None = None,
+        threshold: float | None = None,
+        config: str | dict[str, Any] | None = None,
+        expires: str | datetime | None = None,
+        by: str | None = None,
+    ) -> Variant:
+        """A scoped override of one pattern (history: updated, 'variant added')."""
+        variant = variant_ops.build_variant(
+            self.root,
+            pattern_id,
+            scope=scope,
+            path=path,
+            severity=severity,
+            enabled=enabled,
+            threshold=threshold,
+            config=config,
+            expires=expires,
+            now=datetime.now(UTC),
+        )
+        stored = variant_ops.add_variant(self.db, variant, by=by)
+        self._changed([pattern_id])
+        return stored
+
+    def variants(self, pattern_id: str | None = None) -> list[Variant]:
+        """Variants of one pattern, or of all, oldest first (expired ones included)."""
+        with self.db.reader() as conn:
+            if pattern_id is not None and not pattern_sql.exists(conn, pattern_id):
+                raise PatternNotFoundError(pattern_id)
+            return variant_sql.list_variants(conn, pattern_id)
+
+    def variant_views(self, pattern_id: str | None = None) -> list[dict[str, Any]]:
+        """`variant list`: the variants as JSON, each with `expired`."""
+        now = datetime.now(UTC)
+        return [variant_ops.variant_view(v, now) for v in self.variants(pattern_id)]
+
+    def remove_variant(self, variant_id: int, *, by: str | None = None) -> Variant:
+        """Delete one variant (history: updated, 'variant removed'); VariantNotFoundError."""
+        removed = variant_ops.remove_variant(self.db, variant_id, by=by)
+        self._changed([removed.pattern_id])
+        return removed
+
+    def effective_for(self, pattern_id: str, path: str) -> Effective:
+        """The pattern's settings for the file at `path`, its active variants applied."""
+        file = safe_relative_path(path, what="file")
+        return variant_ops.effective_for(self.db, pattern_id, file, datetime.now(UTC))
+
+    def add_example(
+        self,
+        pattern_id: str,
+        file: str,
+        lines: str | tuple[int, int],
+        *,
+        bad: bool = False,
+        by: str | None = None,
+    ) -> Example:
+        """Store lines A-B of a project file as a good (or, with bad, a bad) example."""
+        with self.db.reader() as conn:
+            if not pattern_sql.exists(conn, pattern_id):
+                raise PatternNotFoundError(pattern_id)
+        example = example_ops.read_example(self.root, pattern_id, file, lines, positive=not bad)
+        stored = example_ops.add_example(self.db, example, by=by)
+        self._changed([pattern_id])
+        return stored
+
+    def examples(self, pattern_id: str) -> list[Example]:
+        """The stored examples of one pattern, oldest first."""
+        with self.db.reader() as conn:
+            if not pattern_sql.exists(conn, pattern_id):
+                raise PatternNotFoundError(pattern_id)
+            return example_sql.list_examples(conn, pattern_id)
+
+    def remove_example(self, example_id: int, *, by: str | None = None) -> Example:
+        removed = example_ops.remove_example(self.db, example_id, by=by)
+        self._changed([removed.pattern_id])
+        return removed
+
+    def examples_for(self, pattern_id: str, max: int = 3, context: int = 5) -> list[Example]:
+        """Fresh (unstored) examples cut from the project around the pattern's locations,
+        `context` lines either side; missing or unreadable files are skipped."""
+        p = self.require(pattern_id)
+        candidates = [loc for loc in p.locations if loc.is_outlier is not True]
+        return example_ops.fresh_examples(
+            self.root, pattern_id, candidates, limit=max, context=context
+        )
 
     # --- hooks for caches --------------------------------------------------------------
     def _changed(self, ids: Iterable[str]) -> None:
         """Called after this process committed changes to these patterns."""
+        index = self._index
+        if index is not None:
+            index.note_changed(ids)
+
+
+def _with_id(p: Pattern) -> Pattern:
+    """A pattern added without an id gets the stable one of its detector and pattern key."""
+    if not p.id:
+        p.id = pattern_id_for(p.detector.config.detector_id, p.detector.config.pattern_id)
+    return p
 
 
 def _sort_field(value: SortField | str) -> SortField:

@@ -82,8 +82,18 @@ def entry_from_builtins(obj: Any, *, where: str, category: str | None = None) ->
     return _finish(p, where)
 
 
-def decode_entry(raw: bytes | memoryview, *, where: str, category: str | None = None) -> Pattern:
-    """JSON bytes of one entry -> validated Pattern."""
+def decode_entry(
+    raw: bytes | memoryview,
+    *,
+    where: str,
+    category: str | None = None,
+    clean_paths: set[str] | None = None,
+) -> Pattern:
+    """JSON bytes of one entry -> validated Pattern.
+
+    `clean_paths`, shared across the entries of one scan, remembers paths already found
+    to need no normalising, so each distinct path is checked once per scan.
+    """
     try:
         p = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -95,7 +105,7 @@ def decode_entry(raw: bytes | memoryview, *, where: str, category: str | None = 
         raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
     if not p.category and category is not None:
         p.category = category
-    return _finish(p, where)
+    return _finish(p, where, clean_paths)
 
 
 def _label(raw: bytes | memoryview, where: str) -> str:
@@ -115,12 +125,42 @@ def _decode_any(raw: bytes | memoryview, where: str) -> Any:
         raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
 
 
-def _finish(p: Pattern, where: str) -> Pattern:
+def _finish(p: Pattern, where: str, clean_paths: set[str] | None = None) -> Pattern:
     label = f"{where} (id {p.id!r})"
     if not p.category:
         raise InvalidInputError(
             f"{label}: category: missing; every scan entry must name its category"
         )
     check_category(p, where=label)
-    normalise_locations(p, where=label)
+    if _paths_need_work(p, clean_paths):
+        normalise_locations(p, where=label)
     return p
+
+
+def _paths_need_work(p: Pattern, clean: set[str] | None = None) -> bool:
+    """True when some location path must be normalised or refused.
+
+    Checks each distinct path once (a scan repeats a file across many locations and
+    patterns), with the same tests `normalise_locations` applies; only when one fails does
+    the per-location pass run. Paths that pass are added to `clean`.
+    """
+    files = {loc.file for loc in p.locations}
+    if p.outliers:
+        files.update([loc.file for loc in p.outliers])
+    if clean is not None:
+        files = files - clean  # not -=, which walks all of `clean` for every entry
+    for f in files:
+        if (
+            not f
+            or "\\" in f
+            or "//" in f
+            or "/./" in f
+            or ".." in f
+            or f[0] == "/"
+            or f.startswith("./")
+            or (len(f) > 1 and f[1] == ":")
+        ):
+            return True
+    if clean is not None:
+        clean |= files
+    return False

@@ -126,7 +126,9 @@ def _from_buffer(data: mmap.mmap, name: str, handle: IO[bytes]) -> Iterator[Patt
 def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
     first = _first_byte(data)
     if first == -1:
-        raise InvalidInputError(f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON")
+        raise InvalidInputError(
+            f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON"
+        )
     category: str | None = None
     try:
         if first == ord("["):
@@ -142,12 +144,16 @@ def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
         raise InvalidInputError(f"{name}: not a scan ({str(exc).replace('`', '')})") from None
     except msgspec.DecodeError as exc:
         raise InvalidInputError(f"{name}: malformed JSON ({exc})") from None
+    clean: set[str] = set()
     for index, raw in enumerate(entries):
-        yield decode_entry(raw, where=f"{name}: entry {index}", category=category)
+        yield decode_entry(
+            raw, where=f"{name}: entry {index}", category=category, clean_paths=clean
+        )
 
 
 def _ndjson_lines(lines: IO[bytes] | Iterator[bytes], name: str) -> Iterator[Pattern]:
+    clean: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        yield decode_entry(line, where=f"{name}: line {number}")
+        yield decode_entry(line, where=f"{name}: line {number}", clean_paths=clean)

@@ -17,10 +17,13 @@ from driftstore.model.enums import ConfidenceLevel, Severity, Status, level_for
 
 #: a pattern id: what drift writes (16 hex) or any short id a scanner chooses
 PatternId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/@+-]+$")]
-Line = Annotated[int, Meta(ge=1)]
-Column = Annotated[int, Meta(ge=0)]
+#: SQLite's INTEGER is 64-bit signed: a larger number in a scan is refused by name here
+#: instead of failing deep in the database driver
+INT64_MAX = 2**63 - 1
+Line = Annotated[int, Meta(ge=1, le=INT64_MAX)]
+Column = Annotated[int, Meta(ge=0, le=INT64_MAX)]
 Unit = Annotated[float, Meta(ge=0.0, le=1.0)]
-Count = Annotated[int, Meta(ge=0)]
+Count = Annotated[int, Meta(ge=0, le=INT64_MAX)]
 
 #: JSON name of the struct slot that carries keys driftstore does not model
 EXTRAS_KEY = "__extras__"

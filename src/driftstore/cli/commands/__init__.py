@@ -7,6 +7,13 @@ from __future__ import annotations
 
 import click
 
-from driftstore.cli.commands import patterns, scans
+from driftstore.cli.commands import backups, examples, formats, patterns, scans, variants
 
-COMMANDS: list[click.Command] = [*scans.COMMANDS, *patterns.COMMANDS]
+COMMANDS: list[click.Command] = [
+    *scans.COMMANDS,
+    *patterns.COMMANDS,
+    *backups.COMMANDS,
+    *formats.COMMANDS,
+    *variants.COMMANDS,
+    *examples.COMMANDS,
+]

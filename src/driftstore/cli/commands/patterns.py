@@ -168,6 +168,44 @@ def show(pattern_id: str, root: Path, as_json: bool) -> None:
     ]
     if rows:
         render.table("locations (first 20 of each)", ("file", "line", "col", "outlier"), rows)
+    if detail["variants"]:
+        render.table(
+            "variants",
+            ("id", "scope", "path", "severity", "enabled", "threshold", "expires"),
+            [
+                (
+                    v["id"],
+                    v["scope"],
+                    v.get("scopePath") or "",
+                    v.get("severityOverride") or "",
+                    "" if v.get("enabledOverride") is None else str(v["enabledOverride"]).lower(),
+                    "" if v.get("thresholdOverride") is None else v["thresholdOverride"],
+                    (v.get("expiresAt") or "") + (" (expired)" if v["expired"] else ""),
+                )
+                for v in detail["variants"]
+            ],
+        )
+    if detail["examples"]:
+        render.table(
+            "examples",
+            ("id", "kind", "file", "lines", "language"),
+            [
+                (
+                    e["id"],
+                    "good" if e.get("isPositive", True) else "bad",
+                    e["file"],
+                    f"{e.get('lineStart', '')}-{e.get('lineEnd', '')}",
+                    e.get("language") or "",
+                )
+                for e in detail["examples"]
+            ],
+        )
+    if detail["related"]:
+        render.table(
+            f"related patterns ({detail['relatedTotal']}, same category and subcategory)",
+            ("id", "name", "status", "confidence"),
+            [(r["id"], r["name"], r["status"], r["confidence"]) for r in detail["related"]],
+        )
     if detail["history"]:
         render.table(
             "history",
@@ -178,12 +216,18 @@ def show(pattern_id: str, root: Path, as_json: bool) -> None:
 
 @click.command(name="file")
 @click.argument("path")
+@click.option(
+    "--include-disabled",
+    is_flag=True,
+    help="Also list patterns a variant disables for PATH (marked enabled: false).",
+)
 @common_options
 @guarded
-def file_(path: str, root: Path, as_json: bool) -> None:
-    """Patterns with a location or outlier in PATH (the editor's question)."""
+def file_(path: str, include_disabled: bool, root: Path, as_json: bool) -> None:
+    """Patterns with a location or outlier in PATH (the editor's question), with the
+    settings their variants give PATH."""
     with open_store(root) as store:
-        answer = store.file_report(path)
+        answer = store.file_report(path, include_disabled=include_disabled)
     if as_json:
         render.emit_json(answer)
         return
@@ -194,7 +238,7 @@ def file_(path: str, root: Path, as_json: bool) -> None:
             (
                 p["id"],
                 p["name"],
-                p["status"],
+                p["status"] + ("" if p["effective"]["enabled"] else " (disabled here)"),
                 p["effective"]["severity"],
                 ", ".join(
                     str(loc["line"]) + ("!" if loc["isOutlier"] else "") for loc in p["locations"]

@@ -53,15 +53,22 @@ def ingest(source: str, prune: bool, root: Path, as_json: bool) -> None:
 @common_options
 @guarded
 def status(root: Path, as_json: bool) -> None:
-    """Totals by status, category and confidence level; locations and outliers."""
+    """Totals by status, category and confidence level; locations and outliers; health."""
     with open_store(root) as store:
         summary = store.status()
     if as_json:
         render.emit_json(summary)
         return
+    factors = summary["healthFactors"]
     render.key_values(
         "driftstore status",
         [
+            (
+                "health",
+                f"{summary['health']}/100 (approved {factors['approvalRatio']:.0%}, "
+                f"mean confidence {factors['meanConfidence']:.2f}, "
+                f"outlier rate {factors['outlierRate']:.1%})",
+            ),
             ("patterns", summary["totalPatterns"]),
             *[(f"  {k}", v) for k, v in summary["byStatus"].items()],
             ("locations", summary["totalLocations"]),
@@ -71,12 +78,27 @@ def status(root: Path, as_json: bool) -> None:
                 (k, v)
                 for k, v in summary.items()
                 if not isinstance(v, dict | list)
-                and k not in {"totalPatterns", "totalLocations", "totalOutliers"}
+                and k not in {"totalPatterns", "totalLocations", "totalOutliers", "health"}
             ],
         ],
     )
-    if summary["byCategory"]:
-        render.table("by category", ("category", "patterns"), sorted(summary["byCategory"].items()))
+    if summary["categories"]:
+        render.table(
+            "by category",
+            ("category", "patterns", "discovered", "approved", "ignored", "locations", "outliers"),
+            [
+                (
+                    name,
+                    c["total"],
+                    c["discovered"],
+                    c["approved"],
+                    c["ignored"],
+                    c["locations"],
+                    c["outliers"],
+                )
+                for name, c in summary["categories"].items()
+            ],
+        )
 
 
 COMMANDS: list[click.Command] = [init, ingest, status]

@@ -1,0 +1,267 @@
+"""Export: the store -> the JSON files of formats.md (import and verify live beside it).
+
+Export reads one consistent snapshot, writes each file to a temp name and renames it (a
+file whose bytes did not change is not rewritten), removes the shard of a category that
+has no patterns left, and rebuilds the index files. `lastUpdated` (and the indexes'
+`generatedAt`) come from `export_state` and move only when the content's checksum did,
+so two exports of an unchanged store are byte-identical.
+
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from driftstore.engine import examples as example_sql
+from driftstore.engine import exchange as exchange_sql
+from driftstore.engine import variants as variant_sql
+from driftstore.engine.connection import Database
+from driftstore.errors import (
+    IntegrityError,
+    InvalidInputError,
+)
+from driftstore.formats import legacy, legacy_write, shards
+from driftstore.formats.atomic import read_if_exists, remove_file, remove_stale_temps, write_atomic
+from driftstore.formats.indexes import INDEX_NAMES, content_checksum, encode_index, index_contents
+from driftstore.model.clock import now_iso
+from driftstore.model.enums import CATEGORY_SET
+from driftstore.model.pattern import Pattern
+from driftstore.model.records import Example, Variant
+
+LAYOUTS = ("v2", "v1")
+#: export_state rows of the index files are named `index:{name}`
+INDEX_STATE = "index:"
+
+
+class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
+    layout: str
+    out: str
+    patterns: int = 0
+    written: list[str] = []
+    unchanged: list[str] = []
+    removed: list[str] = []
+    #: stale legacy files left in place because they hold ids this store never had
+    kept: list[str] = []
+
+
+def display(path: Path, root: Path) -> str:
+    """A path as reports show it: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def grouped(records: list[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for record in records:
+        out.setdefault(record.pattern_id, []).append(record)
+    return out
+
+
+def _add_files(by_file: dict[str, list[str]], found: list[Pattern], *, original: bool) -> None:
+    """Each pattern under every file it has a location or an outlier in."""
+    for p in found:
+        if original:
+            names = {
+                loc.file if loc.original_file is UNSET else loc.original_file
+                for loc in p.all_locations()
+            }
+        else:
+            names = {loc.file for loc in p.locations}
+            names.update(loc.file for loc in p.outliers)
+        for name in names:
+            by_file.setdefault(name, []).append(p.id)
+
+
+# --- export ----------------------------------------------------------------------------
+class _Writer:
+    """Writes files that changed, counts the rest, remembers new export_state rows."""
+
+    def __init__(self, root: Path, report: ExportReport, layout: str) -> None:
+        self.root = root
+        self.report = report
+        self.layout = layout
+        self.states: dict[tuple[str, str], tuple[str, str]] = {}
+        self.new_states: dict[tuple[str, str], tuple[str, str]] = {}
+        self.dropped_states: list[tuple[str, str]] = []
+        self.now = now_iso()
+
+    def stamp(self, key: tuple[str, str], checksum: str) -> str:
+        """The old timestamp when the content is the same, else now."""
+        old = self.states.get(key)
+        if old is not None and old[0] == checksum:
+            return old[1]
+        self.new_states[key] = (checksum, self.now)
+        return self.now
+
+    def put(self, path: Path, data: bytes) -> None:
+        if read_if_exists(path) == data:
+            self.report.unchanged.append(display(path, self.root))
+        else:
+            write_atomic(path, data)
+            self.report.written.append(display(path, self.root))
+
+    def drop(self, path: Path, key: tuple[str, str] | None) -> None:
+        if remove_file(path):
+            self.report.removed.append(display(path, self.root))
+        if key is not None and key in self.states:
+            self.dropped_states.append(key)
+
+
+def export_store(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
+    if layout not in LAYOUTS:
+        raise InvalidInputError(f"layout {layout!r} is unknown; choose v2 or v1")
+    try:
+        return _export(db, out_dir, layout=layout, root=root)
+    except RecursionError:
+        raise IntegrityError(
+            "a stored value nests too deep to write as JSON; run 'driftstore verify' and fix "
+            "or delete the pattern"
+        ) from None
+
+
+def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
+    out_dir = out_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInputError(f"{out_dir}: not a folder; give a folder to export into")
+    patterns_dir = out_dir / "patterns"
+    indexes_dir = out_dir / "indexes"
+    report = ExportReport(layout=layout, out=str(out_dir))
+    writer = _Writer(root, report, layout)
+    for folder in (patterns_dir, indexes_dir, *(patterns_dir / s for s in legacy.STATUS_DIRS)):
+        remove_stale_temps(folder)
+    with db.reader() as conn:
+        writer.states = exchange_sql.read_states(conn, layout)
+        by_category = exchange_sql.ids_by_category(conn)
+        by_file: dict[str, list[str]] = {}
+        variants = grouped(variant_sql.list_variants(conn))
+        examples = grouped(example_sql.list_examples(conn))
+        layouts = exchange_sql.read_layouts(conn) if layout == "v1" else {}
+        file_layouts = exchange_sql.read_meta(conn, exchange_sql.LEGACY_FILE_META)
+        written: set[Path] = set()
+        strange = sorted(set(by_category) - CATEGORY_SET)
+        if strange:  # a file name comes from it: never let one point elsewhere
+            raise IntegrityError(
+                "stored patterns have categories drift does not know "
+                f"({', '.join(map(repr, strange))}); give them one of drift's categories "
+                "(PatternStore.update) or delete them, then export again"
+            )
+        for category in by_category:
+            found = exchange_sql.load_category(conn, category)
+            report.patterns += len(found)
+            _add_files(by_file, found, original=layout == "v1")
+            if layout == "v2":
+                written.add(
+                    _export_v2_category(writer, patterns_dir, category, found, variants, examples)
+                )
+            else:
+                written.update(
+                    _export_v1_category(
+                        writer, patterns_dir, category, found, layouts, file_layouts
+                    )
+                )
+        _remove_stale(writer, conn, patterns_dir, written)
+    _write_indexes(writer, indexes_dir, index_contents(by_category, by_file))
+    if writer.new_states or writer.dropped_states:
+        with db.transaction() as cur:
+            for (category, status), (checksum, stamp) in writer.new_states.items():
+                exchange_sql.write_state(cur, category, layout, status, checksum, stamp)
+            for category, status in writer.dropped_states:
+                exchange_sql.delete_state(cur, category, layout, status)
+    return report
+
+
+def _export_v2_category(
+    writer: _Writer,
+    patterns_dir: Path,
+    category: str,
+    found: list[Pattern],
+    variants: dict[str, list[Variant]],
+    examples: dict[str, list[Example]],
+) -> Path:
+    entries = [shards.v2_entry(p, variants.get(p.id), examples.get(p.id)) for p in found]
+    checksum = shards.entries_checksum(entries)
+    stamp = writer.stamp((category, ""), checksum)
+    path = shards.shard_path(patterns_dir, category)
+    writer.put(
+        path, shards.encode_v2_shard(category, entries, last_updated=stamp, checksum=checksum)
+    )
+    return path
+
+
+def _export_v1_category(
+    writer: _Writer,
+    patterns_dir: Path,
+    category: str,
+    found: list[Pattern],
+    layouts: dict[str, str],
+    file_layouts: dict[str, str],
+) -> list[Path]:
+    decode = msgspec.json.decode
+    by_status: dict[str, list[tuple[Pattern, dict[str, Any] | None]]] = {}
+    for p in found:
+        raw = layouts.get(p.id)
+        by_status.setdefault(p.status.value, []).append((p, decode(raw) if raw else None))
+    paths: list[Path] = []
+    for status, members in sorted(by_status.items()):
+        members.sort(key=lambda item: legacy_write.render_order_key(item[0], item[1]))
+        entries = [legacy_write.render_entry(p, lay) for p, lay in members]
+        checksum = legacy_write.entries_checksum(entries)
+        stamp = writer.stamp((category, status), checksum)
+        raw_layout = file_layouts.get(f"{status}/{category}")
+        path = patterns_dir / status / f"{category}.json"
+        writer.put(
+            path,
+            legacy_write.encode_legacy_file(
+                category,
+                entries,
+                last_updated=stamp,
+                checksum=checksum,
+                file_layout=decode(raw_layout) if raw_layout else None,
+            ),
+        )
+        paths.append(path)
+    return paths
+
+
+def _remove_stale(writer: _Writer, conn: Any, patterns_dir: Path, written: set[Path]) -> None:
+    """Shards of categories with no patterns left. A v1 file is removed only when every id
+    in it is one this store has seen, so an export never deletes unmigrated drift data."""
+    if writer.layout == "v2":
+        for path in sorted(patterns_dir.glob("*.json")):
+            if path in written or path.stem not in CATEGORY_SET or path.is_symlink():
+                continue
+            data = read_if_exists(path)
+            if data is not None and shards.is_v2_shard(data):
+                writer.drop(path, (path.stem, ""))
+        return
+    for status in legacy.STATUS_DIRS:
+        for path in sorted((patterns_dir / status).glob("*.json")):
+            if path in written or path.stem not in CATEGORY_SET or path.is_symlink():
+                continue
+            source = legacy.LegacySource(path, "status", path.stem, status)
+            try:
+                old = legacy.read_legacy_file(path.read_bytes(), source, where=str(path))
+            except (InvalidInputError, OSError):
+                writer.report.kept.append(display(path, writer.root))
+                continue
+            ids = [str(e.get("id")) for e in old.entries]
+            if set(ids) <= exchange_sql.known_ids(conn, ids):
+                writer.drop(path, (path.stem, status))
+            else:
+                writer.report.kept.append(display(path, writer.root))
+
+
+def _write_indexes(writer: _Writer, indexes_dir: Path, contents: dict[str, Any]) -> None:
+    for name in INDEX_NAMES:
+        content = contents[name]
+        stamp = writer.stamp((INDEX_STATE + name, ""), content_checksum(content))
+        writer.put(
+            indexes_dir / f"{name}.json",
+            encode_index(content, generated_at=stamp, final_newline=writer.layout == "v2"),
+        )

@@ -1,0 +1,355 @@
+"""Migrating a drift 0.9 `.drift/patterns/` tree into the store (formats.md §1).
+
+Rules, where the spec leaves a choice:
+- The status comes from the folder, the category from the file name.
+- Sources in order of precedence: status files, then drift's unified 2.0.0 shards, then
+  lake shards, which only fill in ids nothing else has. `.backups/` copies, driftstore's
+  own v2 shards, symlinks and unknown files are left alone and listed as skipped.
+- An id in two status folders is reported; a decision (approved/ignored) wins over
+  discovered; between two decisions the file with the later `lastUpdated` wins (a tie
+  goes to approved).
+- Every legacy checksum is verified (ECMAScript number spelling); mismatches are reported,
+  never refused. A file that cannot be read as a pattern file refuses the migration.
+- Re-running: the files are authoritative for detector data, but a decision already in
+  the store is never undone by a file that says discovered. Unchanged patterns are not
+  touched, so a second run changes nothing (and takes no backup).
+- Stored levels that disagree with their score (drift's scanner used other thresholds)
+  are kept as the file says and reported.
+- Each pattern's layout (how its entry looked) and each file's checksum and
+  `lastUpdated` are recorded, so `export --layout v1` gives the files back as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from driftstore.engine import exchange as exchange_sql
+from driftstore.engine import history as history_sql
+from driftstore.engine import patterns as pattern_sql
+from driftstore.engine import rows
+from driftstore.engine.connection import Database
+from driftstore.errors import InvalidInputError
+from driftstore.facade.exchange import display
+from driftstore.formats import legacy, legacy_write
+from driftstore.model.clock import now_iso
+from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.enums import CATEGORIES, HistoryAction, Status, level_for
+from driftstore.model.pattern import Pattern
+
+_REASON = "migrate"
+_encode = msgspec.json.encode
+
+
+class Skipped(msgspec.Struct):
+    path: str
+    reason: str
+
+
+class Duplicate(msgspec.Struct):
+    id: str
+    statuses: list[str]
+    kept: str
+
+
+class LevelDisagreement(msgspec.Struct):
+    id: str
+    level: str
+    score: float
+    expected: str
+
+
+class MigrateReport(msgspec.Struct, rename="camel", kw_only=True):
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    checksum_mismatches: list[str] = []
+    skipped: list[Skipped] = []
+    backup: str | None = None
+    dry_run: bool = False
+    source: str = ""
+    files: int = 0
+    duplicates: list[Duplicate] = []
+    lake_only: int = 0
+    level_disagreements: list[LevelDisagreement] = []
+    changed_ids: list[str] = []
+
+
+@dataclass
+class _Candidate:
+    pattern: Pattern
+    layout: dict[str, Any]
+    file: legacy.LegacyFile
+    stamp: str  # the file's lastUpdated, for choosing between two decisions
+
+
+@dataclass
+class _Change:
+    pattern: Pattern
+    layout: str | None
+    new: bool
+
+
+@dataclass
+class MigrationPlan:
+    report: MigrateReport
+    changes: list[_Change] = field(default_factory=list)
+    file_states: list[tuple[str, str, str, str]] = field(default_factory=list)
+    file_layouts: dict[str, str | None] = field(default_factory=dict)
+
+
+def resolve_source(source: Path) -> Path:
+    """The `.drift` folder of `source` (a project folder or the `.drift` folder itself)."""
+    if (source / ".drift").is_dir():
+        return source / ".drift"
+    if (source / "patterns").is_dir() or (source / "lake").is_dir():
+        return source
+    raise InvalidInputError(
+        f"{source}: no drift 0.9 '.drift/patterns/' folder here; point --from at a project "
+        "folder that has one"
+    )
+
+
+def _as_stored(p: Pattern) -> Pattern:
+    """The pattern exactly as the database will give it back (what export renders)."""
+    row = rows.pattern_row(p, content_hash=None, created_at="", updated_at="")
+    locations = [rows.row_to_location(r[1:]) for r in rows.location_rows(p)]
+    return rows.row_to_pattern(row, locations)
+
+
+def _read_files(tree: legacy.LegacyTree, root: Path, report: MigrateReport) -> list[Any]:
+    files = []
+    for source in tree.files:
+        name = display(source.path, root)
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"{name}: cannot read it ({exc.strerror})") from None
+        read = legacy.read_legacy_file(data, source, where=name)
+        if not read.checksum_ok:
+            report.checksum_mismatches.append(name)
+        files.append(read)
+    return files
+
+
+def _prefer(new: _Candidate, old: _Candidate) -> bool:
+    """True when `new` should replace `old` for the same id (two status folders)."""
+    a, b = new.pattern.status, old.pattern.status
+    if a == b:
+        return False
+    if Status.DISCOVERED in (a, b):
+        return b == Status.DISCOVERED
+    if new.stamp != old.stamp:
+        return new.stamp > old.stamp
+    return a == Status.APPROVED
+
+
+def _collect(files: list[legacy.LegacyFile], report: MigrateReport) -> dict[str, _Candidate]:
+    chosen: dict[str, _Candidate] = {}
+    statuses: dict[str, list[str]] = {}
+    rank = {"status": 0, "unified": 1, "lake": 2}
+    for read in sorted(files, key=lambda f: rank[f.source.kind]):
+        kind = read.source.kind
+        for pos, (entry, es_entry) in enumerate(zip(read.entries, read.es_entries, strict=True)):
+            pid = entry.get("id")
+            if kind != "status" and isinstance(pid, str) and pid in chosen:
+                continue  # a lower-precedence copy of a pattern already found
+            where = f"{read.where}: patterns[{pos}]"
+            p, layout = legacy.legacy_entry(entry, read.source, where=where, pos=pos)
+            candidate = _Candidate(p, layout, read, read.last_updated or "")
+            if kind != "lake":
+                original = {k: v for k, v in es_entry.items() if k in layout["keys"]}
+                patch = legacy_write.patch_for(
+                    legacy_write.render_entry(_as_stored(p), layout), original
+                )
+                if patch:
+                    layout["patch"] = patch
+            elif p.id not in chosen:
+                report.lake_only += 1
+            statuses.setdefault(p.id, []).append(p.status.value)
+            if p.id not in chosen or _prefer(candidate, chosen[p.id]):
+                chosen[p.id] = candidate
+    for pid, seen in statuses.items():
+        if len(seen) > 1:
+            report.duplicates.append(Duplicate(pid, seen, chosen[pid].pattern.status.value))
+    return chosen
+
+
+def _level_check(p: Pattern, report: MigrateReport) -> None:
+    level = p.confidence.level
+    if level is UNSET:
+        return
+    expected = level_for(p.confidence.score)
+    if level != expected:
+        report.level_disagreements.append(
+            LevelDisagreement(p.id, level.value, p.confidence.score, expected.value)
+        )
+
+
+def plan_migration(db: Database | None, source: Path, *, dry_run: bool) -> MigrationPlan:
+    """Read and check every file, and work out what would change; writes nothing."""
+    drift_dir = resolve_source(source.resolve())
+    root = drift_dir.parent
+    report = MigrateReport(dry_run=dry_run, source=str(drift_dir))
+    tree = legacy.discover(drift_dir)
+    report.skipped = [Skipped(display(path, root), reason) for path, reason in tree.skipped]
+    if not tree.files:
+        raise InvalidInputError(
+            f"{drift_dir}: no drift 0.9 pattern files (patterns/{{status}}/{{category}}.json, "
+            "patterns/{category}.json or lake/patterns/{category}.json); nothing to migrate"
+        )
+    files = _read_files(tree, root, report)
+    report.files = len(files)
+    chosen = _collect(files, report)
+    plan = MigrationPlan(report)
+    by_status = dict.fromkeys((s.value for s in Status), 0)
+    by_category: dict[str, int] = {}
+    states: dict[str, tuple[Any, ...]] = {}
+    known_layouts: dict[str, str] = {}
+    known_files: dict[tuple[str, str], tuple[str, str]] = {}
+    if db is not None:  # None: a preview for a project that has no store yet
+        with db.reader() as conn:
+            states = exchange_sql.pattern_states(conn)
+            known_layouts = exchange_sql.read_meta(conn, exchange_sql.LEGACY_FILE_META)
+            known_files = {
+                key: value
+                for key, value in exchange_sql.read_states(conn, "v1").items()
+                if key[0] in CATEGORIES
+            }
+    for pid in sorted(chosen):
+        candidate = chosen[pid]
+        p = candidate.pattern
+        _level_check(p, report)
+        layout_text = _encode(candidate.layout).decode()
+        state = states.get(pid)
+        if state is not None and state[0] != Status.DISCOVERED.value:
+            # a decision already in the store is never undone by a file
+            p.status = Status(state[0])
+            p.metadata.approved_at = UNSET if state[2] is None else state[2]
+            p.metadata.approved_by = UNSET if state[3] is None else state[3]
+        by_status[p.status.value] += 1
+        by_category[p.category] = by_category.get(p.category, 0) + 1
+        m = p.metadata
+        wanted = (
+            p.status.value,
+            content_hash(p),
+            None if m.approved_at is UNSET else m.approved_at,
+            None if m.approved_by is UNSET else m.approved_by,
+            None if m.first_seen is UNSET else m.first_seen,
+            None if m.last_seen is UNSET else m.last_seen,
+            layout_text,
+        )
+        if state is None:
+            plan.changes.append(_Change(p, layout_text, new=True))
+            report.imported += 1
+        elif tuple(state) != wanted:
+            plan.changes.append(_Change(p, layout_text, new=False))
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    report.by_status = by_status
+    report.by_category = dict(sorted(by_category.items()))
+    for read in files:
+        src = read.source
+        if src.kind != "status" or src.status is None:
+            continue
+        key = f"{src.status}/{src.category}"
+        layout = None if read.file_layout is None else _encode(read.file_layout).decode()
+        if known_layouts.get(key) != layout:
+            plan.file_layouts[key] = layout
+        if read.last_updated is not None:
+            state_key = (src.category, src.status)
+            wanted_state = (read.computed, read.last_updated)
+            if known_files.get(state_key) != wanted_state:
+                plan.file_states.append((src.category, src.status, *wanted_state))
+    return plan
+
+
+def apply_migration(db: Database, plan: MigrationPlan) -> None:
+    """Write the plan in one transaction: all of it, or nothing."""
+    now = now_iso()
+    report = plan.report
+    try:
+        with db.transaction() as cur:
+            bulk = pattern_sql.count_patterns(cur) == 0 and len(plan.changes) > 1000
+            if bulk:
+                pattern_sql.drop_location_indexes(cur)
+            for change in plan.changes:
+                _apply_one(cur, change, now)
+                report.changed_ids.append(change.pattern.id)
+            for key, layout in plan.file_layouts.items():
+                exchange_sql.write_meta(cur, exchange_sql.LEGACY_FILE_META + key, layout)
+            for category, status, checksum, stamp in plan.file_states:
+                exchange_sql.write_state(cur, category, "v1", status, checksum, stamp)
+            if bulk:
+                pattern_sql.create_location_indexes(cur)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"a number in the drift files is too large to store ({exc}); nothing was migrated"
+        ) from None
+
+
+def _apply_one(cur: Any, change: _Change, now: str) -> None:
+    p = change.pattern
+    digest = content_hash(p)
+    if change.new:
+        pattern_sql.insert_pattern(
+            cur, p, content_hash=digest, created_at=now, updated_at=now, layout=change.layout
+        )
+        history_sql.record(
+            cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, reason=_REASON
+        )
+        return
+    stored = pattern_sql.load_pattern(cur, p.id)
+    assert stored is not None
+    pattern_sql.replace_pattern_row(
+        cur,
+        p,
+        content_hash=digest,
+        created_at=pattern_sql.created_at(cur, p.id),
+        updated_at=now,
+        layout=change.layout,
+    )
+    if stored.locations != p.locations or stored.outliers != p.outliers:
+        pattern_sql.delete_locations(cur, p.id)
+        pattern_sql.insert_locations(cur, p)
+    action = HistoryAction.UPDATED
+    if p.status != stored.status and p.status != Status.DISCOVERED:
+        action = HistoryAction(p.status.value)
+    history_sql.record(cur, p.id, action, snapshot(stored), snapshot(p), at=now, reason=_REASON)
+
+
+def migrate(
+    db: Database,
+    source: Path,
+    *,
+    dry_run: bool = False,
+    backup: Callable[[str], str] | None = None,
+) -> MigrateReport:
+    """Plan, back up (only when something will change), apply."""
+    plan = plan_migration(db, source, dry_run=dry_run)
+    if dry_run:
+        return plan.report
+    if plan.changes and backup is not None:
+        plan.report.backup = backup("before migrate")
+    if plan.changes or plan.file_layouts or plan.file_states:
+        apply_migration(db, plan)
+    return plan.report
+
+
+def preview(root: Path, source: Path | None = None) -> MigrateReport:
+    """A dry run that writes nothing at all, not even a new empty database."""
+    from driftstore.facade.store import DB_NAME, DRIFT_DIR, PatternStore
+
+    source = source if source is not None else root
+    if not (root / DRIFT_DIR / DB_NAME).is_file():
+        return plan_migration(None, source, dry_run=True).report
+    with PatternStore(root, create=False) as store:
+        return store.migrate(source, dry_run=True)

@@ -1,0 +1,246 @@
+"""Import: v2 shards -> the store.
+
+Semantics (interface.md is silent on these; chosen here):
+- every shard is read and its checksum checked before anything is written; one mismatch
+  refuses the whole import, naming the file (`force` imports anyway; history says so);
+- shards are authoritative for the patterns they contain: new ids are created, known ids
+  take the shard's data, status and decisions included (no transition rules: this is a
+  restore), and their variants and examples become the shard's; patterns in no shard are
+  kept; identical patterns are left untouched;
+- one transaction: a bad entry anywhere rolls everything back;
+- the shard's checksum and `lastUpdated` (and the index files' `generatedAt`) are
+  recorded, so exporting the imported store gives the same files back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from driftstore.engine import examples as example_sql
+from driftstore.engine import exchange as exchange_sql
+from driftstore.engine import history as history_sql
+from driftstore.engine import patterns as pattern_sql
+from driftstore.engine import variants as variant_sql
+from driftstore.engine.connection import Database
+from driftstore.errors import ChecksumMismatchError, InvalidInputError
+from driftstore.facade.exchange import INDEX_STATE, display, grouped
+from driftstore.formats import shards
+from driftstore.formats.atomic import read_if_exists
+from driftstore.formats.indexes import INDEX_NAMES, content_checksum
+from driftstore.model.clock import now_iso
+from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.enums import CATEGORY_SET, HistoryAction
+from driftstore.model.records import Example, Variant
+
+
+class ImportReport(msgspec.Struct, rename="camel", kw_only=True):
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    files: list[str] = []
+    #: files imported despite a checksum mismatch (--force)
+    forced: list[str] = []
+    backup: str | None = None
+    changed_ids: list[str] = []
+
+
+def _shards_dir(source: Path) -> Path:
+    if not source.exists():
+        raise InvalidInputError(f"{source}: no such folder; give the folder 'export' wrote")
+    if not source.is_dir():
+        raise InvalidInputError(f"{source}: not a folder; give the folder 'export' wrote")
+    nested = source / "patterns"
+    return nested if nested.is_dir() else source
+
+
+@dataclass
+class ImportPlan:
+    """What an import will load: checked shards, the ones that failed (forced), and the
+    index files' timestamps (kept so a re-export writes the same index bytes)."""
+
+    shards: list[shards.ShardFile]
+    failed: list[str]
+    index_stamps: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _index_stamps(folder: Path) -> dict[str, tuple[str, str]]:
+    """name -> (content checksum, generatedAt) of index files beside the shards."""
+    stamps: dict[str, tuple[str, str]] = {}
+    for name in INDEX_NAMES:
+        data = read_if_exists(folder / f"{name}.json")
+        try:
+            doc = msgspec.json.decode(data) if data is not None else None
+        except (msgspec.DecodeError, RecursionError):
+            continue  # derived data: a damaged index is rebuilt by the next export
+        if isinstance(doc, dict) and isinstance(doc.get("generatedAt"), str):
+            stamp = doc.pop("generatedAt")
+            stamps[name] = (content_checksum(doc), stamp)
+    return stamps
+
+
+def read_import(source: Path, *, root: Path, force: bool) -> ImportPlan:
+    """Every shard of `source`, checked; ChecksumMismatchError unless all are intact or
+    `force` (then the failing paths are listed in the plan)."""
+    folder = _shards_dir(source)
+    paths = sorted(p for p in folder.glob("*.json") if p.is_file())
+    if not paths:
+        raise InvalidInputError(
+            f"{folder}: no v2 shards ({{category}}.json) here; run 'driftstore export' to "
+            "write them (drift 0.9 status folders are read by 'driftstore migrate')"
+        )
+    found: list[shards.ShardFile] = []
+    failed: list[str] = []
+    for path in paths:
+        name = display(path, root)
+        if path.is_symlink():
+            raise InvalidInputError(f"{name}: a symbolic link; import reads plain files only")
+        if path.stem not in CATEGORY_SET:
+            raise InvalidInputError(
+                f"{name}: {path.stem!r} is not one of drift's categories "
+                f"({', '.join(sorted(CATEGORY_SET))}); move the file aside"
+            )
+        shard = shards.read_v2_shard(path.read_bytes(), path=name, expected_category=path.stem)
+        if not shard.checksum_ok or shard.problems:
+            failed.append(name)
+            if not force:
+                detail = (
+                    f"checksum mismatch (the file says {shard.claimed}, its content gives "
+                    f"{shard.computed})"
+                    if not shard.checksum_ok
+                    else "; ".join(shard.problems)
+                )
+                raise ChecksumMismatchError(
+                    f"{name}: {detail}; nothing was imported — re-export the file, or run "
+                    "'driftstore import --force' to accept it as it is"
+                )
+        found.append(shard)
+    stamps = _index_stamps(folder.parent / "indexes") if folder.name == "patterns" else {}
+    return ImportPlan(found, failed, stamps)
+
+
+def _same_children(
+    stored: list[Any], incoming: list[Any] | None, out: Callable[[Any], Any]
+) -> bool:
+    return [out(r) for r in stored] == [out(r) for r in incoming or []]
+
+
+def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
+    found, failed = plan.shards, plan.failed
+    report = ImportReport(files=[s.path for s in found], forced=list(failed))
+    now = now_iso()
+    try:
+        with db.transaction() as cur:
+            states = exchange_sql.pattern_states(cur)
+            bulk = not states
+            if bulk:
+                pattern_sql.drop_location_indexes(cur)
+            stored_variants = grouped(variant_sql.list_variants(cur))
+            stored_examples = grouped(example_sql.list_examples(cur))
+            seen: dict[str, str] = {}
+            for shard in found:
+                reason = "import --force" if shard.path in failed else "import"
+                for item in shards.decode_v2_entries(shard):
+                    _import_one(
+                        cur,
+                        item,
+                        shard.path,
+                        reason,
+                        now,
+                        states,
+                        seen,
+                        report,
+                        stored_variants.get(item.pattern.id, []),
+                        stored_examples.get(item.pattern.id, []),
+                    )
+                exchange_sql.write_state(
+                    cur, shard.category, "v2", "", shard.computed, shard.last_updated
+                )
+            for name, (checksum, stamp) in plan.index_stamps.items():
+                exchange_sql.write_state(cur, INDEX_STATE + name, "v2", "", checksum, stamp)
+            if bulk:
+                pattern_sql.create_location_indexes(cur)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"a number in the shards is too large to store ({exc}); nothing was imported"
+        ) from None
+    return report
+
+
+def _import_one(
+    cur: Any,
+    item: shards.ImportedEntry,
+    path: str,
+    reason: str,
+    now: str,
+    states: dict[str, tuple[Any, ...]],
+    seen: dict[str, str],
+    report: ImportReport,
+    old_variants: list[Variant],
+    old_examples: list[Example],
+) -> None:
+    p = item.pattern
+    if p.id in seen:
+        raise InvalidInputError(
+            f"{path}: pattern {p.id!r} is also in {seen[p.id]}; a pattern belongs to one "
+            "category — remove one of the two entries"
+        )
+    seen[p.id] = path
+    digest = content_hash(p)
+    state = states.get(p.id)
+    if state is None:
+        pattern_sql.insert_pattern(cur, p, content_hash=digest, created_at=now, updated_at=now)
+        _replace_children(cur, p.id, item, now, replace=False)
+        history_sql.record(
+            cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, reason=reason
+        )
+        report.imported += 1
+        report.changed_ids.append(p.id)
+        return
+    m = p.metadata
+    same_row = state[:6] == (
+        p.status.value,
+        digest,
+        None if m.approved_at is UNSET else m.approved_at,
+        None if m.approved_by is UNSET else m.approved_by,
+        None if m.first_seen is UNSET else m.first_seen,
+        None if m.last_seen is UNSET else m.last_seen,
+    )
+    same_children = _same_children(old_variants, item.variants, shards.variant_out) and (
+        _same_children(old_examples, item.examples, shards.example_out)
+    )
+    if same_row and same_children:
+        report.unchanged += 1
+        return
+    stored = pattern_sql.load_pattern(cur, p.id)
+    assert stored is not None
+    pattern_sql.replace_pattern_row(
+        cur, p, content_hash=digest, created_at=pattern_sql.created_at(cur, p.id), updated_at=now
+    )
+    if stored.locations != p.locations or stored.outliers != p.outliers:
+        pattern_sql.delete_locations(cur, p.id)
+        pattern_sql.insert_locations(cur, p)
+    if not same_children:
+        _replace_children(cur, p.id, item, now, replace=True)
+    history_sql.record(
+        cur, p.id, HistoryAction.UPDATED, snapshot(stored), snapshot(p), at=now, reason=reason
+    )
+    report.updated += 1
+    report.changed_ids.append(p.id)
+
+
+def _replace_children(
+    cur: Any, pattern_id: str, item: shards.ImportedEntry, now: str, *, replace: bool
+) -> None:
+    if replace:
+        exchange_sql.delete_children(cur, pattern_id, "pattern_variants")
+        exchange_sql.delete_children(cur, pattern_id, "pattern_examples")
+    for v in item.variants or []:
+        variant_sql.insert_variant(cur, v, created_at=now)
+    for e in item.examples or []:
+        example_sql.insert_example(cur, e, created_at=now)

@@ -1,0 +1,88 @@
+"""Verify: SQLite's own checks on the database, plus the checksum of every pattern file
+present (driftstore's v2 shards, drift 0.9 status files, unified shards, lake shards;
+`.backups/` copies are history and are not checked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from driftstore.engine import exchange as exchange_sql
+from driftstore.engine.connection import Database
+from driftstore.errors import DriftStoreError, InvalidInputError
+from driftstore.facade.exchange import display
+from driftstore.formats import legacy, shards
+
+
+class Problem(msgspec.Struct):
+    path: str
+    problem: str
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    ok: bool
+    problems: list[Problem] = []
+
+
+def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
+    problems: list[Problem] = []
+    try:
+        with db.reader() as conn:
+            for text in exchange_sql.integrity_problems(conn):
+                problems.append(Problem(display(db.path, root), text))
+            for text in exchange_sql.unreadable_rows(conn):
+                problems.append(Problem(display(db.path, root), text))
+    except DriftStoreError as exc:
+        problems.append(Problem(display(db.path, root), str(exc)))
+    patterns_dir = drift_dir / "patterns"
+    candidates: list[tuple[Path, str, str | None]] = []
+    if patterns_dir.is_dir():
+        for path in sorted(patterns_dir.glob("*.json")):
+            candidates.append((path, "top", None))
+        for folder in legacy.STATUS_DIRS:
+            for path in sorted((patterns_dir / folder).glob("*.json")):
+                candidates.append((path, "status", folder))
+    for path in sorted((drift_dir / "lake" / "patterns").glob("*.json")):
+        candidates.append((path, "lake", None))
+    for path, kind, status in candidates:
+        if path.is_symlink() or not path.is_file():
+            continue
+        name = display(path, root)
+        for text in _file_problems(path, kind, status, name):
+            problems.append(Problem(name, text))
+    return VerifyReport(ok=not problems, problems=problems)
+
+
+def _file_problems(path: Path, kind: str, status: str | None, name: str) -> list[str]:
+    try:
+        data = path.read_bytes()
+        if kind == "top" and shards.is_v2_shard(data):
+            shard = shards.read_v2_shard(data, path=name, expected_category=path.stem)
+            found = list(shard.problems)
+            if not shard.checksum_ok:
+                found.insert(
+                    0,
+                    f"checksum mismatch: the file says {shard.claimed}, its content gives "
+                    f"{shard.computed}",
+                )
+            return found
+        source_kind = "unified" if kind == "top" else kind
+        source = legacy.LegacySource(path, source_kind, path.stem, status)
+        old = legacy.read_legacy_file(data, source, where=name)
+    except InvalidInputError as exc:
+        return [str(exc).removeprefix(f"{name}: ")]
+    except OSError as exc:
+        return [f"cannot read it ({exc.strerror})"]
+    if old.claimed is None:
+        return ["no checksum"]
+    if not old.checksum_ok:
+        return [
+            f"checksum mismatch ({legacy_rule(source_kind)}): the file says {old.claimed}, "
+            f"its content gives {old.computed}"
+        ]
+    return []
+
+
+def legacy_rule(kind: str) -> str:
+    return "drift's sorted-id rule" if kind == "unified" else "drift 0.9's sha256 rule"

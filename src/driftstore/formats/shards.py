@@ -1,0 +1,477 @@
+"""driftstore's own v2 shard files: `.drift/patterns/{category}.json` (formats.md §2).
+
+Top-level keys, in this order (the seed's PatternFile, plus the checksum rule at the end
+so a reader that knows only the seed's shape still finds its keys first):
+`version` "2.0.0", `category`, `patterns`, `lastUpdated`, `checksum`, `patternCount`,
+`statusCounts` {discovered, approved, ignored}, `checksumAlgorithm` "xxh3-64/jcs".
+
+Entry keys, in this order: `id, subcategory, name, description, status, detectionMethod,
+detector, confidence, confidenceLevel, locations, outliers, metadata, severity,
+autoFixable`, then `variants` and `examples` when the pattern has any, then unknown keys
+kept from the input. Patterns are sorted by id; locations keep their stored order. Files
+are 2-space indented with a final newline; numbers are written the ECMAScript way, so
+the bytes depend only on the content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from driftstore.errors import InvalidInputError
+from driftstore.formats.canonical import (
+    MAX_NESTING,
+    canonical_fast,
+    es_decoder,
+    es_float,
+    es_ready,
+    nests_deeper_than,
+    pretty_es,
+)
+from driftstore.formats.checksum import V2_ALGORITHM, v2_checksum_of_parts
+from driftstore.formats.entries import entry_from_builtins
+from driftstore.model.enums import CATEGORY_SET, Status
+from driftstore.model.paths import safe_relative_path
+from driftstore.model.pattern import (
+    EXTRAS_KEY,
+    Confidence,
+    Detector,
+    Location,
+    Metadata,
+    Pattern,
+)
+from driftstore.model.records import Example, Variant
+from driftstore.model.validate import (
+    check_category,
+    describe_validation_error,
+    normalise_locations,
+)
+
+V2_VERSION = "2.0.0"
+STATUS_KEYS = tuple(s.value for s in Status)
+
+_plain_decoder = msgspec.json.Decoder()
+
+
+# --- writing ---------------------------------------------------------------------------
+def _needs_es(value: float) -> bool:
+    return value.is_integer() or -1e-5 < value < 1e-5 or not -1e21 < value < 1e21
+
+
+def location_out(loc: Location, *, legacy_file: bool = False) -> Location | dict[str, Any]:
+    """A location ready for msgspec: ES-safe numbers, unknown keys flattened in place.
+
+    Most locations pass through untouched (msgspec encodes the struct itself, omitting
+    absent keys); only one with unknown keys becomes a dict. `legacy_file` writes the
+    path as the input spelled it (drift 0.9 files), else the normalised path plus
+    `originalFile`.
+    """
+    if loc.extras is not UNSET and loc.extras:
+        data: dict[str, Any] = msgspec.to_builtins(msgspec.structs.replace(loc, extras=UNSET))
+        if legacy_file and "originalFile" in data:
+            data["file"] = data.pop("originalFile")
+        for key, value in loc.extras.items():
+            data.setdefault(key, value)
+        return es_ready(data)  # type: ignore[no-any-return]
+    c, d = loc.confidence, loc.deviation_score
+    fix_c = c is not UNSET and isinstance(c, float) and _needs_es(c)
+    fix_d = d is not UNSET and isinstance(d, float) and _needs_es(d)
+    swap = legacy_file and loc.original_file is not UNSET
+    if fix_c or fix_d or swap:
+        loc = msgspec.structs.replace(
+            loc,
+            confidence=es_float(c) if fix_c else c,  # type: ignore[arg-type]
+            deviation_score=es_float(d) if fix_d else d,  # type: ignore[arg-type]
+            file=loc.original_file if swap else loc.file,
+            original_file=UNSET if swap else loc.original_file,
+        )
+    return loc
+
+
+def _with_extras(data: dict[str, Any], extras: Any) -> dict[str, Any]:
+    if extras is not UNSET and extras:
+        for key, value in extras.items():
+            data.setdefault(key, es_ready(value))
+    return data
+
+
+def _set(data: dict[str, Any], key: str, value: Any) -> None:
+    if value is not UNSET:
+        data[key] = es_ready(value)
+
+
+def detector_out(det: Detector) -> dict[str, Any]:
+    config = _with_extras(
+        {"detectorId": det.config.detector_id, "patternId": det.config.pattern_id},
+        det.config.extras,
+    )
+    return _with_extras({"type": det.type, "config": config}, det.extras)
+
+
+def confidence_out(c: Confidence) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    _set(data, "frequency", c.frequency)
+    _set(data, "consistency", c.consistency)
+    _set(data, "age", c.age)
+    _set(data, "spread", c.spread)
+    data["score"] = es_ready(c.score)
+    _set(data, "level", c.level)
+    return _with_extras(data, c.extras)
+
+
+def metadata_out(m: Metadata) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in (
+        ("firstSeen", m.first_seen),
+        ("lastSeen", m.last_seen),
+        ("source", m.source),
+        ("tags", m.tags),
+        ("approvedAt", m.approved_at),
+        ("approvedBy", m.approved_by),
+        ("version", m.version),
+        ("relatedPatterns", m.related_patterns),
+        ("custom", m.custom),
+    ):
+        _set(data, key, value)
+    return _with_extras(data, m.extras)
+
+
+def variant_out(v: Variant) -> dict[str, Any]:
+    data: dict[str, Any] = {"scope": v.scope.value}
+    for key, value in (
+        ("scopePath", v.scope_path),
+        ("severityOverride", v.severity_override),
+        ("enabledOverride", v.enabled_override),
+        ("thresholdOverride", v.threshold_override),
+        ("configOverride", v.config_override),
+        ("expiresAt", v.expires_at),
+        ("createdAt", v.created_at),
+    ):
+        if value is not None:
+            data[key] = es_ready(value)
+    return data
+
+
+def example_out(e: Example) -> dict[str, Any]:
+    data: dict[str, Any] = {"file": e.file, "code": e.code}
+    if e.line_start is not None:
+        data["lineStart"] = e.line_start
+    if e.line_end is not None:
+        data["lineEnd"] = e.line_end
+    data["isPositive"] = e.is_positive
+    if e.language is not None:
+        data["language"] = e.language
+    if e.created_at is not None:
+        data["createdAt"] = e.created_at
+    return data
+
+
+def v2_entry(
+    p: Pattern,
+    variants: list[Variant] | None = None,
+    examples: list[Example] | None = None,
+) -> dict[str, Any]:
+    """The v2 entry of a pattern, ready for msgspec (see the module docstring for order)."""
+    entry: dict[str, Any] = {
+        "id": p.id,
+        "subcategory": p.subcategory,
+        "name": p.name,
+        "description": p.description,
+        "status": p.status.value,
+        "detectionMethod": p.method,
+        "detector": detector_out(p.detector),
+        "confidence": confidence_out(p.confidence),
+        "confidenceLevel": p.level.value,
+        "locations": [location_out(loc) for loc in p.locations],
+        "outliers": [location_out(loc) for loc in p.outliers],
+        "metadata": metadata_out(p.metadata),
+        "severity": p.severity.value,
+        "autoFixable": p.auto_fixable,
+    }
+    if variants:
+        entry["variants"] = [variant_out(v) for v in variants]
+    if examples:
+        entry["examples"] = [example_out(e) for e in examples]
+    return _with_extras(entry, p.extras)
+
+
+def entries_checksum(entries: list[dict[str, Any]]) -> str:
+    return v2_checksum_of_parts(canonical_fast(entry) for entry in entries)
+
+
+def status_counts(statuses: list[str]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_KEYS, 0)
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def encode_v2_shard(
+    category: str, entries: list[dict[str, Any]], *, last_updated: str, checksum: str
+) -> bytes:
+    document = {
+        "version": V2_VERSION,
+        "category": category,
+        "patterns": entries,
+        "lastUpdated": last_updated,
+        "checksum": checksum,
+        "patternCount": len(entries),
+        "statusCounts": status_counts([e["status"] for e in entries]),
+        "checksumAlgorithm": V2_ALGORITHM,
+    }
+    return pretty_es(document, final_newline=True)
+
+
+# --- reading ---------------------------------------------------------------------------
+class _Head(msgspec.Struct):
+    version: str
+    category: str
+    patterns: list[msgspec.Raw]
+    lastUpdated: str
+    checksum: str
+    patternCount: int | msgspec.UnsetType = UNSET
+    statusCounts: dict[str, int] | msgspec.UnsetType = UNSET
+    checksumAlgorithm: str | msgspec.UnsetType = UNSET
+
+
+class _VersionOnly(msgspec.Struct):
+    version: Any = None
+    checksumAlgorithm: Any = None
+
+
+_head_decoder = msgspec.json.Decoder(_Head)
+_version_decoder = msgspec.json.Decoder(_VersionOnly)
+
+
+@dataclass
+class ShardFile:
+    """A v2 shard as read: its header, its raw entries, and what its checksum should be."""
+
+    path: str
+    category: str
+    last_updated: str
+    claimed: str
+    computed: str
+    entries: list[msgspec.Raw]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def checksum_ok(self) -> bool:
+        return self.claimed == self.computed
+
+
+@dataclass
+class ImportedEntry:
+    pattern: Pattern
+    variants: list[Variant] | None
+    examples: list[Example] | None
+
+
+def is_v2_shard(data: bytes) -> bool:
+    """True for a file driftstore wrote (version 2.0.0 and our checksum rule)."""
+    try:
+        head = _version_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return False
+    return bool(head.version == V2_VERSION and head.checksumAlgorithm == V2_ALGORITHM)
+
+
+def read_v2_shard(data: bytes, *, path: str, expected_category: str | None) -> ShardFile:
+    """Check a shard's shape and compute its checksum; InvalidInputError on a bad file.
+
+    The checksum is not enforced here: the caller decides (import refuses, verify lists).
+    """
+    try:
+        probe = _version_decoder.decode(data)
+    except msgspec.ValidationError:
+        raise InvalidInputError(
+            f"{path}: not a shard (expected a JSON object with version, category, patterns)"
+        ) from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InvalidInputError(
+            f"{path}: not valid JSON ({exc}); the file is damaged or truncated — re-export it"
+        ) from None
+    if probe.version != V2_VERSION:
+        raise InvalidInputError(
+            f"{path}: version {probe.version!r} is not a driftstore v2 shard (expected "
+            f"{V2_VERSION!r}); drift 0.9 folders are read by 'driftstore migrate'"
+        )
+    if probe.checksumAlgorithm != V2_ALGORITHM:
+        raise InvalidInputError(
+            f"{path}: checksumAlgorithm {probe.checksumAlgorithm!r} is not {V2_ALGORITHM!r}, "
+            "so this is not a driftstore export (drift's own 2.0.0 shards are read by "
+            "'driftstore migrate')"
+        )
+    try:
+        head = _head_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(f"{path}: {describe_validation_error(exc)}") from None
+    except RecursionError as exc:
+        raise InvalidInputError(f"{path}: not valid JSON ({exc})") from None
+    if head.category not in CATEGORY_SET:
+        raise InvalidInputError(
+            f"{path}: category {head.category!r} is not one of drift's categories "
+            f"({', '.join(sorted(CATEGORY_SET))})"
+        )
+    if expected_category is not None and head.category != expected_category:
+        raise InvalidInputError(
+            f"{path}: the file says category {head.category!r} but is named "
+            f"{expected_category}.json; rename the file or fix its category"
+        )
+    statuses: list[str] = []
+    parts: list[bytes] = []
+    for index, raw in enumerate(head.patterns):
+        try:
+            value = es_decoder.decode(raw)
+        except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+            raise InvalidInputError(f"{path}: patterns[{index}]: {exc}") from None
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"{path}: patterns[{index}]: expected an object")
+        status = value.get("status")
+        statuses.append(status if isinstance(status, str) else "")
+        parts.append(canonical_fast(value))
+    shard = ShardFile(
+        path=path,
+        category=head.category,
+        last_updated=head.lastUpdated,
+        claimed=head.checksum,
+        computed=v2_checksum_of_parts(parts),
+        entries=head.patterns,
+    )
+    if head.patternCount is not UNSET and head.patternCount != len(head.patterns):
+        shard.problems.append(
+            f"patternCount says {head.patternCount} but the file holds {len(head.patterns)}"
+        )
+    if head.statusCounts is not UNSET and head.statusCounts != status_counts(statuses):
+        shard.problems.append(
+            f"statusCounts {head.statusCounts} do not match the entries ({status_counts(statuses)})"
+        )
+    return shard
+
+
+_TOO_DEEP = f"nests deeper than {MAX_NESTING} levels; flatten it"
+
+
+def check_nesting(p: Pattern, *, where: str) -> None:
+    """Refuse free-form values (unknown keys, custom metadata) nested absurdly deep: the
+    writers recurse into them, so such input would fail later, on export."""
+    m = p.metadata
+    for name, value in (
+        ("entry", p.extras),
+        ("detector", p.detector.extras),
+        ("detector.config", p.detector.config.extras),
+        ("confidence", p.confidence.extras),
+        ("metadata", m.extras),
+        ("metadata.custom", m.custom),
+        ("metadata.version", m.version),
+    ):
+        if value is not UNSET and nests_deeper_than(value):
+            raise InvalidInputError(f"{where}: {name}: a value {_TOO_DEEP}")
+    for name, items in (("locations", p.locations), ("outliers", p.outliers)):
+        for index, loc in enumerate(items):
+            if loc.extras is not UNSET and nests_deeper_than(loc.extras):
+                raise InvalidInputError(f"{where}: {name}[{index}]: a value {_TOO_DEEP}")
+
+
+def _paths_look_clean(p: Pattern, clean: set[str]) -> bool:
+    """True when no location path needs normalising or could escape the project.
+
+    Each distinct path is looked at once per import (files repeat across thousands of
+    locations); only a pattern with a doubtful path pays for `normalise_locations`.
+    """
+    files = {loc.file for loc in p.locations}
+    files.update([loc.file for loc in p.outliers])
+    for f in files - clean:
+        if (
+            not f
+            or f[0] == "/"
+            or "\\" in f
+            or "//" in f
+            or "/./" in f
+            or ".." in f
+            or f.startswith("./")
+            or (len(f) > 1 and f[1] == ":")
+        ):
+            return False
+        clean.add(f)
+    return True
+
+
+def _decode_entry(raw: msgspec.Raw, *, where: str, category: str, clean: set[str]) -> ImportedEntry:
+    try:
+        obj = _plain_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InvalidInputError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise InvalidInputError(f"{where}: expected a JSON object for a pattern entry")
+    pid = obj.get("id")
+    label = f"{where} (pattern {pid!r})" if isinstance(pid, str) else where
+    raw_variants = obj.pop("variants", None)
+    raw_examples = obj.pop("examples", None)
+    entry_category = obj.setdefault("category", category)
+    if entry_category != category:
+        raise InvalidInputError(
+            f"{label}: category: {entry_category!r} in a shard of category {category!r}"
+        )
+    try:
+        pattern = msgspec.convert(obj, Pattern)
+    except msgspec.ValidationError as exc:
+        if "unknown field" not in str(exc) and EXTRAS_KEY not in obj:
+            raise InvalidInputError(f"{label}: {describe_validation_error(exc)}") from None
+        pattern = entry_from_builtins(obj, where=label)
+    else:
+        check_category(pattern, where=label)
+        if not _paths_look_clean(pattern, clean):
+            normalise_locations(pattern, where=label)
+    check_nesting(pattern, where=label)
+    variants = _records(raw_variants, "variants", Variant, pattern.id, label)
+    examples = _records(raw_examples, "examples", Example, pattern.id, label)
+    for v in variants or []:
+        if v.config_override is not None and nests_deeper_than(v.config_override):
+            raise InvalidInputError(f"{label}: variants: configOverride {_TOO_DEEP}")
+    for v in variants or []:
+        if v.scope_path is not None:
+            v.scope_path = safe_relative_path(v.scope_path, what=f"{label}: variant scopePath")
+    for e in examples or []:
+        e.file = safe_relative_path(e.file, what=f"{label}: example file")
+    return ImportedEntry(pattern, variants, examples)
+
+
+def _records(
+    raw: Any, key: str, kind: type[Variant] | type[Example], pattern_id: str, label: str
+) -> Any:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise InvalidInputError(f"{label}: {key}: expected an array")
+    out = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise InvalidInputError(f"{label}: {key}[{index}]: expected an object")
+        data = {k: v for k, v in item.items() if k not in ("id", "patternId")}
+        data["patternId"] = pattern_id
+        try:
+            out.append(msgspec.convert(data, kind))
+        except msgspec.ValidationError as exc:
+            raise InvalidInputError(
+                f"{label}: {key}[{index}].{describe_validation_error(exc)}"
+            ) from None
+    return out
+
+
+def decode_v2_entries(shard: ShardFile) -> Iterator[ImportedEntry]:
+    """Validated patterns (with their variants and examples) of a checked shard."""
+    clean: set[str] = set()
+    for index, raw in enumerate(shard.entries):
+        yield _decode_entry(
+            raw, where=f"{shard.path}: patterns[{index}]", category=shard.category, clean=clean
+        )
+
+
+def shard_path(patterns_dir: Path, category: str) -> Path:
+    return patterns_dir / f"{category}.json"
