@@ -13,30 +13,13 @@ import apsw
 import msgspec
 
 from driftstore.engine.errors import stored
+from driftstore.engine.schema import SORT_KEYS, sort_index_name
 from driftstore.engine.sql import scalar
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Severity, Status
 from driftstore.model.paths import normalise_path
-from driftstore.model.query import PatternFilter, PatternSummary, QueryResult, Sort, SortField
-
-_SEVERITY_RANK_SQL = (
-    "(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 ELSE 0 END)"
-)
-
-#: sort field -> (SQL expression, value used for NULLs so keyset comparison stays total)
-SORT_EXPRESSIONS: dict[SortField, tuple[str, Any]] = {
-    SortField.ID: ("id", ""),
-    SortField.NAME: ("name", ""),
-    SortField.CATEGORY: ("category", ""),
-    SortField.STATUS: ("status", ""),
-    SortField.CONFIDENCE: ("confidence_score", -1.0),
-    SortField.SEVERITY: (_SEVERITY_RANK_SQL, 0),
-    SortField.FIRST_SEEN: ("first_seen", ""),
-    SortField.LAST_SEEN: ("last_seen", ""),
-    SortField.LOCATION_COUNT: ("location_count", 0),
-    SortField.OUTLIER_COUNT: ("outlier_count", 0),
-}
+from driftstore.model.query import PatternFilter, PatternSummary, QueryResult, Sort
 
 SUMMARY_COLUMNS = (
     "id, name, category, subcategory, status, confidence_score, confidence_level, severity, "
@@ -174,21 +157,26 @@ def run_query(
         raise InvalidInputError("offset and limit must be 0 or more")
     where, params = where_clause(f)
     total = int(scalar(conn, f"SELECT count(*) FROM patterns WHERE {where}", tuple(params)))
-    expr, null_value = SORT_EXPRESSIONS[sort.field]
-    key = f"COALESCE({expr}, ?)"
+    key = SORT_KEYS[sort.field.value]
     direction = "DESC" if sort.descending else "ASC"
     page_where, page_params = where, list(params)
     if cursor is not None:
         value, last_id = decode_cursor(cursor)
         op = "<" if sort.descending else ">"
         page_where = f"({where}) AND ({key}, id) {op} (?, ?)"
-        page_params += [null_value, value, last_id]
+        page_params += [value, last_id]
+    # Walk the sort key's covering index in order: the page's ids come from index entries
+    # alone (filters on other tables or on tags/text still work, row by row). An id filter
+    # is better served by the primary key.
+    indexed = "" if f.ids is not None else f"INDEXED BY {sort_index_name(sort.field.value)} "
     sql = (
-        f"SELECT {SUMMARY_COLUMNS}, {key} FROM patterns WHERE {page_where} "
-        f"ORDER BY {key} {direction}, id {direction} LIMIT ? OFFSET ?"
+        f"SELECT {SUMMARY_COLUMNS}, {key} FROM patterns WHERE id IN ("
+        f"SELECT id FROM patterns {indexed}WHERE {page_where} "
+        f"ORDER BY {key} {direction}, id {direction} LIMIT ? OFFSET ?) "
+        f"ORDER BY {key} {direction}, id {direction}"
     )
     fetch = -1 if limit is None else limit + 1
-    rows = list(conn.execute(sql, (null_value, *page_params, null_value, fetch, offset)))
+    rows = list(conn.execute(sql, (*page_params, fetch, offset)))
     has_more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit is not None else rows
     next_cursor = encode_cursor((rows[-1][-1], rows[-1][0])) if has_more and rows else None
@@ -200,16 +188,37 @@ def run_query(
     )
 
 
+def stats_rows(conn: apsw.Connection) -> list[tuple[str, str, str, int, int, int, float]]:
+    """(status, category, confidence level, patterns, locations, outliers, sum of scores),
+    from the trigger-kept running totals: a few dozen rows whatever the store's size."""
+    return [
+        (row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+        for row in conn.execute(
+            "SELECT status, category, confidence_level, patterns, locations, outliers, "
+            "score_sum FROM pattern_stats WHERE patterns > 0"
+        )
+    ]
+
+
+def fresh_stats_rows(conn: apsw.Connection) -> list[tuple[str, str, str, int, int, int, float]]:
+    """The same totals computed from the patterns table (what `verify` compares against)."""
+    return [
+        (row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+        for row in conn.execute(
+            "SELECT status, category, COALESCE(confidence_level, 'uncertain'), count(*), "
+            "sum(location_count), sum(outlier_count), total(confidence_score) FROM patterns "
+            "GROUP BY 1, 2, 3"
+        )
+    ]
+
+
 def status_counts(conn: apsw.Connection) -> dict[str, Any]:
     """Totals by status, category and confidence level, plus location and outlier counts."""
     by_status = {s.value: 0 for s in Status}
     by_level = {"high": 0, "medium": 0, "low": 0, "uncertain": 0}
     by_category: dict[str, int] = {}
     total = locations = outliers = 0
-    for status, category, level, n, locs, outs in conn.execute(
-        "SELECT status, category, confidence_level, count(*), sum(location_count), "
-        "sum(outlier_count) FROM patterns GROUP BY status, category, confidence_level"
-    ):
+    for status, category, level, n, locs, outs, _score in stats_rows(conn):
         total += n
         locations += locs or 0
         outliers += outs or 0
