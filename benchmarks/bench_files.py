@@ -109,6 +109,10 @@ def b6_export_import(ctx: Context) -> Result:
         "shardMB": shard_bytes / 1e6,
         "files": len(files),
     }
+    if ctx.b1_floor:
+        # importing into an empty store writes every row: set against decoding plus B1's
+        # raw insert of the same rows, too
+        result.details["importVsDecodePlusB1Floor"] = import_s / (import_floor + ctx.b1_floor)
     return result
 
 

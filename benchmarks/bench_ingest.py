@@ -135,6 +135,7 @@ def b1_ingest(ctx: Context) -> Result:
     result.value = value
     result.floor = min(floor_bulk, floor_indexed)
     ctx.b1_seconds = value
+    ctx.b1_floor = result.floor
     rate = wl.locations / value
     result.parts = [
         Part("ratio", value / result.floor, "x floor", 1.5),

@@ -43,7 +43,7 @@ class Part:
         return {
             "value": _round(self.value),
             "unit": self.unit,
-            "target": f"{'<=' if self.kind == 'max' else '>='} {self.limit:g} {self.unit}",
+            "target": f"{'<=' if self.kind == 'max' else '>='} {self.limit:g} {self.unit}".rstrip(),
             "met": self.met,
         }
 
@@ -167,6 +167,8 @@ class Context:
     #: a store holding the workload (left by B1), for the read benchmarks
     loaded_root: Path | None = None
     b1_seconds: float | None = None
+    #: B1's floor (raw executemany of the same rows), for benchmarks that also write them
+    b1_floor: float | None = None
     log: Callable[[str], None] = print
 
     @contextmanager

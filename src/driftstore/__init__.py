@@ -21,7 +21,7 @@ from driftstore.errors import (
     UnsafeArchiveError,
     VariantNotFoundError,
 )
-from driftstore.facade import IngestReport, PatternStore, open
+from driftstore.facade import PatternStore, open
 from driftstore.model import (
     CATEGORIES,
     Confidence,
@@ -48,6 +48,16 @@ from driftstore.model import (
 )
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # loaded on first use so that importing driftstore stays cheap (see facade/__init__)
+    if name == "IngestReport":
+        from driftstore.facade.ingest import IngestReport
+
+        return IngestReport
+    raise AttributeError(name)
+
 
 __all__ = [
     "CATEGORIES",

@@ -17,6 +17,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import apsw
 import msgspec
 import pytest
 
@@ -33,12 +34,19 @@ RECOVERY = ("verify", "restore")
 DAMAGE = ("corrupt", "damaged", "not a sqlite database", "malformed", "cannot be read")
 
 
+def _entry(store: driftstore.PatternStore, pattern_id: str) -> Any:
+    """A listed pattern as `show` gives it; a listed id that cannot be found is what a
+    damaged index serves, recorded as such (a difference `verify` must explain)."""
+    found = store.get(pattern_id)
+    return "listed but not found" if found is None else to_entry(found)
+
+
 def served(root: Path) -> dict[str, Any]:
     """Everything a user can read back through the library."""
     with driftstore.open(root, create=False) as store:
         ids = [s.id for s in store.query(limit=None).patterns]
         return {
-            "patterns": {i: to_entry(store.require(i)) for i in ids},
+            "patterns": {i: _entry(store, i) for i in ids},
             "status": store.status(),
             "history": msgspec.to_builtins(store.history()),
             "variants": msgspec.to_builtins(store.variants()),
@@ -200,16 +208,20 @@ def _cli_says_so(root: Path) -> None:
     and at least one of them fails."""
     failed = 0
     for command in (
+        ["list", "--json", "--limit", "1000000"],
         ["export", "--out", str(root / "out")],
         ["history", "--json"],
         ["status", "--json"],
         ["file", "src/api/m1.ts", "--json"],
+        ["variant", "list", "--json"],
+        ["example", "list", "p0003", "--json"],
     ):
         result = cli(*command, "--root", str(root))
         if result.returncode:
             _names_damage_and_way_out(one_line_error(result, 1, *DAMAGE))
             failed += 1
     assert failed, "the library refused to read this store, but every command worked"
+    assert cli("verify", "--root", str(root)).returncode == 1
 
 
 def test_flipped_bit_anywhere_never_crashes_and_is_counted(base: Base) -> None:
@@ -347,3 +359,52 @@ def _only_last_updated_differs(before: bytes, after: bytes) -> bool:
     old.pop("lastUpdated", None)
     new.pop("lastUpdated", None)
     return bool(old == new)
+
+
+@pytest.mark.parametrize(
+    ("what", "sql"),
+    [
+        ("unknown status", "UPDATE patterns SET status = 'apprpved' WHERE id = 'p0007'"),
+        (
+            "text that is not UTF-8",
+            "UPDATE patterns SET name = CAST(x'70ff00fe' AS TEXT) WHERE id = 'p0007'",
+        ),
+        ("malformed JSON", "UPDATE patterns SET tags = '[\"api\",' WHERE id = 'p0007'"),
+        ("unknown history action", "UPDATE pattern_history SET action = 'exploded' WHERE id = 1"),
+        (
+            "malformed variant config",
+            "UPDATE pattern_variants SET config_override = '{' WHERE id = 1",
+        ),
+    ],
+)
+def test_rows_damaged_past_sqlites_checks_are_named_not_served(
+    base: Base, what: str, sql: str
+) -> None:
+    """Damage SQLite's integrity check cannot see (a hand edit, or a bit flip that keeps the
+    record valid): every command that reads the row fails in one line, verify names it."""
+    root = base.damaged(base.data)
+    conn = apsw.Connection(str(db_path(root)))
+    conn.execute(sql)
+    conn.close()
+    assert classify(root, base.truth) == "read", what
+    verify = cli("verify", "--json", "--root", str(root))
+    assert verify.returncode == 1, verify.stderr
+    assert any("cannot be read" in p["problem"] for p in json.loads(verify.stdout)["problems"])
+    _cli_says_so(root)
+    tally.add("corruptions detected")
+    tally.add("corruptions detected: rows valid to SQLite, unreadable to driftstore")
+
+
+def test_damaged_running_totals_are_named_by_verify(base: Base) -> None:
+    """`status` reads running totals that triggers keep; a damaged total is derived data no
+    SQLite check compares, so verify recounts them."""
+    root = base.damaged(base.data)
+    conn = apsw.Connection(str(db_path(root)))
+    conn.execute("UPDATE pattern_stats SET locations = locations + 7 WHERE patterns > 0")
+    conn.close()
+    assert classify(root, base.truth) == "verify"
+    verify = cli("verify", "--json", "--root", str(root))
+    assert verify.returncode == 1
+    assert any("pattern_stats" in p["problem"] for p in json.loads(verify.stdout)["problems"])
+    tally.add("corruptions detected")
+    tally.add("corruptions detected: running totals")

@@ -14,12 +14,19 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import apsw
+import pytest
+
 import driftstore
+from driftstore.engine import patterns as pattern_sql
+from driftstore.engine.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from driftstore.facade import backups as backup_ops
 from driftstore.formats import shards
+from driftstore.formats.scan import read_scan
+from driftstore.model.digest import content_hash
 from tests.conftest import REAL_DRIFT
 from tests.faults import tally
-from tests.faults.checks import State, open_and_check
+from tests.faults.checks import State, db_path, open_and_check
 from tests.faults.data import CATEGORIES, scan, write_scan
 from tests.faults.harness import Outcome, run_worker, timed
 
@@ -323,4 +330,76 @@ def test_sigkill_during_migrate_leaves_all_or_nothing(tmp_path: Path) -> None:
         outcome = run_worker("migrate", root, kill_after=_moment(rng, span))
         quota.record(outcome)
         assert open_and_check(root) in (empty, migrated), "a half-applied migration"
+        shutil.rmtree(root)
+
+
+def _schema_v1_store(root: Path, scan_path: Path) -> None:
+    """A database as the first schema version left it, holding a scan's patterns."""
+    (root / ".drift").mkdir(parents=True)
+    conn = apsw.Connection(str(db_path(root)))
+    conn.execute("PRAGMA journal_mode = WAL")
+    first = MIGRATIONS[0]
+    with conn:
+        cur = conn.cursor()
+        first.apply(cur)
+        cur.execute(
+            "INSERT INTO schema_migrations(version, description) VALUES (?, ?)",
+            (first.version, first.description),
+        )
+        cur.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        cur.execute(f"PRAGMA user_version = {first.version}")
+        for p in read_scan(scan_path):
+            pattern_sql.insert_pattern(
+                cur, p, content_hash=content_hash(p), created_at="t", updated_at="t"
+            )
+    conn.close()
+
+
+def _schema_objects(root: Path) -> tuple[int, set[str]]:
+    conn = apsw.Connection(str(db_path(root)), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchall()[0][0])
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema")}
+    finally:
+        conn.close()
+    return version, names
+
+
+def test_sigkill_during_a_schema_upgrade_leaves_old_or_new_schema(tmp_path: Path) -> None:
+    """Opening a database of an older schema upgrades it (after a backup): killed at any
+    moment, the database is either the old schema or the new one, with the same data."""
+    if SCHEMA_VERSION < 2:
+        pytest.fail("only one schema version exists: nothing to upgrade")
+    kills = tally.count("DRIFTSTORE_KILLS_SCHEMA", 6, 60)
+    rng = random.Random(tally.seed() + 6)
+    scan_path = write_scan(tmp_path / "scan.json", scan("p", 1, patterns=600))
+    template = tmp_path / "template"
+    _schema_v1_store(template, scan_path)
+    old_version, old_names = _schema_objects(template)
+
+    def fresh(name: str) -> Path:
+        project = tmp_path / name
+        shutil.copytree(template, project)
+        return project
+
+    reference = fresh("reference")
+    with driftstore.open(reference) as store:
+        totals = store.status()["totalPatterns"], store.status()["totalLocations"]
+    new_version, new_names = _schema_objects(reference)
+    upgraded = open_and_check(reference)
+    assert (old_version, new_version) == (1, SCHEMA_VERSION) and old_names < new_names
+    span = timed("open", fresh("calibrate"))
+    quota = Quota("schema upgrade", kills)
+    for n in quota:
+        root = fresh(f"project-{n}")
+        outcome = run_worker("open", root, kill_after=_moment(rng, span))
+        quota.record(outcome)
+        version, names = _schema_objects(root)
+        assert (version, names) in ((old_version, old_names), (new_version, new_names))
+        if outcome.killed:
+            tally.add(f"kills survived: schema upgrade, left at schema {version}")
+        assert open_and_check(root) == upgraded  # opening finishes the upgrade, data intact
+        with driftstore.open(root) as store:
+            summary = store.status()
+            assert (summary["totalPatterns"], summary["totalLocations"]) == totals
         shutil.rmtree(root)

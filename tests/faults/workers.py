@@ -61,6 +61,21 @@ def _cap_pages(store: Any, extra: int) -> None:
     store.db.writer.execute(f"PRAGMA max_page_count = {int(pages) + extra}")
 
 
+def open_only(root: Path) -> int:
+    """Open the store after `go`: what a schema upgrade (and its backup) runs inside."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.perf_counter()
+    try:
+        with driftstore.open(root):
+            pass
+    except driftstore.DriftStoreError as exc:
+        print(f"driftstore: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    print(f"done {time.perf_counter() - started:.4f}", flush=True)
+    return 0
+
+
 def operation(role: str, root: Path, args: list[str]) -> int:
     with driftstore.open(root) as store:
         if os.environ.get("DRIFTSTORE_TEST_EXTRA_PAGES"):
@@ -127,6 +142,8 @@ if __name__ == "__main__":
     role, root_arg, *rest = sys.argv[1:]
     if role == "writer":
         sys.exit(writer(Path(root_arg), rest[0], float(rest[1])))
+    if role == "open":
+        sys.exit(open_only(Path(root_arg)))
     if role == "wal":
         sys.exit(wal_writer(Path(root_arg), int(rest[0])))
     sys.exit(operation(role, Path(root_arg), rest))

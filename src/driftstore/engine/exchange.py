@@ -204,3 +204,41 @@ def unreadable_rows(conn: apsw.Connection | apsw.Cursor) -> list[str]:
         except DAMAGED_DATA as exc:
             problems.append(f"{table}: stored data cannot be read ({exc})")
     return problems
+
+
+def stale_totals(conn: apsw.Connection | apsw.Cursor) -> list[str]:
+    """Where the running totals behind `status` (pattern_stats, kept by triggers) disagree
+    with the patterns themselves: derived rows that no SQLite check compares."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'pattern_stats'"
+    ).fetchall():
+        return []
+    counted = {
+        tuple(row[:3]): row[3:]
+        for row in conn.execute(
+            "SELECT status, category, COALESCE(confidence_level, 'uncertain'), count(*), "
+            "sum(location_count), sum(outlier_count), total(confidence_score) "
+            "FROM patterns GROUP BY 1, 2, 3"
+        )
+    }
+    kept = {
+        tuple(row[:3]): row[3:]
+        for row in conn.execute(
+            "SELECT status, category, confidence_level, patterns, locations, outliers, "
+            "score_sum FROM pattern_stats WHERE patterns != 0"
+        )
+    }
+    problems = []
+    for key in sorted(set(counted) | set(kept), key=repr):
+        have, want = kept.get(key), counted.get(key)
+        if (
+            have is None
+            or want is None
+            or have[:3] != want[:3]
+            or abs(have[3] - want[3]) > 1e-6 * max(1, want[0])
+        ):
+            problems.append(
+                f"pattern_stats {'/'.join(map(str, key))}: totals {have} but the patterns "
+                f"give {want}; the status summary is wrong until the store is restored"
+            )
+    return problems

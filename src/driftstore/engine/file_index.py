@@ -96,8 +96,8 @@ class IndexSource:
         try:
             self.conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
             self.conn.set_busy_timeout(busy_timeout_ms)
-            # bulk scans read most of the file: map it instead of copying page by page
-            self.conn.execute("PRAGMA mmap_size = 1073741824").fetchall()
+            # no mmap: measured no faster for the bulk scans, and mapped pages count as
+            # this process's memory (peak RSS 312 MB instead of 126 MB on the M workload)
             self.conn.execute("PRAGMA temp_store = MEMORY")
         except apsw.Error as exc:
             raise translate(exc, path) from None

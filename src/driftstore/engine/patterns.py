@@ -186,3 +186,25 @@ def pattern_files(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> list[
             "SELECT DISTINCT file FROM pattern_locations WHERE pattern_id = ?", (pattern_id,)
         )
     ]
+
+
+def set_status(
+    cur: apsw.Cursor,
+    pattern_id: str,
+    status: str,
+    now: str,
+    *,
+    approved_by: str | None = None,
+) -> None:
+    """A status move; an approval also stamps who and when."""
+    if status == "approved":
+        cur.execute(
+            "UPDATE patterns SET status = ?, approved_at = ?, approved_by = ?, updated_at = ? "
+            "WHERE id = ?",
+            (status, now, approved_by, now, pattern_id),
+        )
+    else:
+        cur.execute(
+            "UPDATE patterns SET status = ?, updated_at = ? WHERE id = ?",
+            (status, now, pattern_id),
+        )

@@ -1,4 +1,4 @@
-"""Aggregates for people and tools: per-category counts, health inputs, related patterns."""
+"""Related patterns: what `show` lists beside a pattern."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ import apsw
 
 from driftstore.engine.sql import scalar
 from driftstore.model.enums import Status
-
-
-def category_counts(conn: apsw.Connection) -> list[tuple[str, str, int, int, int, float]]:
-    """(category, status, patterns, locations, outliers, sum of confidence scores)."""
-    return [
-        (row[0], row[1], row[2], row[3] or 0, row[4] or 0, row[5] or 0.0)
-        for row in conn.execute(
-            "SELECT category, status, count(*), sum(location_count), sum(outlier_count), "
-            "sum(confidence_score) FROM patterns GROUP BY category, status"
-        )
-    ]
 
 
 def related_patterns(

@@ -11,10 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
-
-import msgspec
-from msgspec import UNSET
+from typing import IO, TYPE_CHECKING, Any
 
 from driftstore.engine import examples as example_sql
 from driftstore.engine import history as history_sql
@@ -22,61 +19,30 @@ from driftstore.engine import patterns as pattern_sql
 from driftstore.engine import queries
 from driftstore.engine import variants as variant_sql
 from driftstore.engine.connection import Database
-from driftstore.errors import (
-    DriftStoreError,
-    InvalidInputError,
-    InvalidStatusTransitionError,
-    PatternAlreadyExistsError,
-    PatternNotFoundError,
-)
-from driftstore.facade import backups as backup_ops
-from driftstore.facade import byfile_index, exchange, shard_import, summaries
-from driftstore.facade import examples as example_ops
-from driftstore.facade import migrate as migration
-from driftstore.facade import variants as variant_ops
-from driftstore.facade import verify as verification
-from driftstore.facade.exchange import ExportReport
-from driftstore.facade.ingest import IngestReport, merge_scan
-from driftstore.facade.migrate import MigrateReport
-from driftstore.facade.shard_import import ImportReport
-from driftstore.facade.verify import VerifyReport
-from driftstore.formats.scan import read_scan
-from driftstore.model.clock import normalise_iso, now_iso
-from driftstore.model.digest import content_hash, snapshot
-from driftstore.model.effective import Effective, FilePattern
-from driftstore.model.entry import to_entry
-from driftstore.model.enums import HistoryAction, Status, can_move
-from driftstore.model.ids import pattern_id_for
+from driftstore.errors import DriftStoreError, InvalidInputError, PatternNotFoundError
+from driftstore.facade import byfile_index, summaries, writes
+from driftstore.model.clock import normalise_iso
+from driftstore.model.enums import Status
 from driftstore.model.paths import safe_relative_path
-from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
-from driftstore.model.records import Example, HistoryEntry, Variant
-from driftstore.model.validate import describe_validation_error, validated
+
+if TYPE_CHECKING:
+    from driftstore.facade.backups import BackupInfo, RestoreReport
+    from driftstore.facade.exchange import ExportReport
+    from driftstore.facade.ingest import IngestReport
+    from driftstore.facade.migrate import MigrateReport
+    from driftstore.facade.shard_import import ImportReport
+    from driftstore.facade.verify import VerifyReport
+    from driftstore.model.effective import Effective, FilePattern
+    from driftstore.model.pattern import Pattern
+    from driftstore.model.records import Example, HistoryEntry, Variant
+
+# Heavy modules (archives, shard formats, migration, scan parsing) are imported inside the
+# methods that use them: a one-shot command such as `driftstore file` must start in well
+# under 150 ms (benchmark B4), and most commands need none of them.
 
 DRIFT_DIR = ".drift"
 DB_NAME = "drift.db"
-
-#: fields update() may change; status goes through the same checks as approve/ignore
-_UPDATABLE = frozenset(
-    {
-        "name",
-        "description",
-        "category",
-        "subcategory",
-        "severity",
-        "confidence",
-        "detector",
-        "detection_method",
-        "locations",
-        "outliers",
-        "metadata",
-        "auto_fixable",
-        "status",
-    }
-)
-
-
-_ENCODE_NAMES = {f.name: f.encode_name for f in msgspec.structs.fields(Pattern)}
 
 
 class PatternStore:
@@ -105,6 +71,8 @@ class PatternStore:
 
     def _backup_before_migration(self, old_version: int, new_version: int) -> None:
         """A schema migration rewrites tables: keep the old state first."""
+        from driftstore.facade import backups as backup_ops
+
         backup_ops.create_backup(self.db_path, self.drift_dir, f"schema-v{old_version}")
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -131,26 +99,9 @@ class PatternStore:
 
     def add_many(self, items: Iterable[Pattern], *, by: str | None = None) -> list[Pattern]:
         """Insert new patterns in one transaction: all of them, or none."""
-        checked = [validated(_with_id(p), where=f"pattern {p.id!r}") for p in items]
-        now = now_iso()
-        seen: set[str] = set()
-        with self.db.transaction() as cur:
-            for p in checked:
-                if p.id in seen or pattern_sql.exists(cur, p.id):
-                    raise PatternAlreadyExistsError(p.id)
-                seen.add(p.id)
-                if p.metadata.first_seen is UNSET:
-                    p.metadata.first_seen = now
-                if p.metadata.last_seen is UNSET:
-                    p.metadata.last_seen = p.metadata.first_seen
-                pattern_sql.insert_pattern(
-                    cur, p, content_hash=content_hash(p), created_at=now, updated_at=now
-                )
-                history_sql.record(
-                    cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, by=by
-                )
-        self._changed([p.id for p in checked])
-        return checked
+        added = writes.add_patterns(self.db, items, by=by)
+        self._changed([p.id for p in added])
+        return added
 
     def get(self, pattern_id: str) -> Pattern | None:
         with self.db.reader() as conn:
@@ -171,99 +122,23 @@ class PatternStore:
 
     def update(self, pattern_id: str, *, by: str | None = None, **changes: Any) -> Pattern:
         """Change fields of one pattern (history: updated, or approved/ignored for status)."""
-        unknown = sorted(set(changes) - _UPDATABLE)
-        if unknown:
-            raise InvalidInputError(
-                f"update: cannot change {', '.join(unknown)}; changeable fields are "
-                f"{', '.join(sorted(_UPDATABLE))}"
-            )
-        now = now_iso()
-        with self.db.transaction() as cur:
-            stored = pattern_sql.load_pattern(cur, pattern_id)
-            if stored is None:
-                raise PatternNotFoundError(pattern_id)
-            action = HistoryAction.UPDATED
-            if "status" in changes:
-                target = Status(changes["status"])
-                if target != stored.status:
-                    self._check_move(pattern_id, stored.status, target)
-                    action = HistoryAction(target.value) if target != Status.DISCOVERED else action
-            builtins = msgspec.to_builtins(stored)
-            for key, value in changes.items():
-                builtins[_ENCODE_NAMES[key]] = msgspec.to_builtins(value)
-            try:
-                new = msgspec.convert(builtins, Pattern)
-            except msgspec.ValidationError as exc:
-                raise InvalidInputError(
-                    f"update {pattern_id!r}: {describe_validation_error(exc)}"
-                ) from None
-            new = validated(new, where=f"update {pattern_id!r}")
-            if new.status == Status.APPROVED and stored.status != Status.APPROVED:
-                new.metadata.approved_at = now
-                new.metadata.approved_by = by if by is not None else UNSET
-            created = pattern_sql.created_at(cur, pattern_id)
-            pattern_sql.replace_pattern_row(
-                cur, new, content_hash=content_hash(new), created_at=created, updated_at=now
-            )
-            if new.locations != stored.locations or new.outliers != stored.outliers:
-                pattern_sql.delete_locations(cur, pattern_id)
-                pattern_sql.insert_locations(cur, new)
-            history_sql.record(
-                cur, pattern_id, action, snapshot(stored), snapshot(new), at=now, by=by
-            )
+        new = writes.update_pattern(self.db, pattern_id, changes, by=by)
         self._changed([pattern_id])
         return new
 
     def delete(self, pattern_id: str, *, by: str | None = None) -> bool:
         """Remove a pattern and everything hanging off it. False if it was not there."""
-        now = now_iso()
-        with self.db.transaction() as cur:
-            stored = pattern_sql.load_pattern(cur, pattern_id)
-            if stored is None:
-                return False
-            pattern_sql.delete_pattern(cur, pattern_id)
-            history_sql.record(
-                cur, pattern_id, HistoryAction.DELETED, snapshot(stored), None, at=now, by=by
-            )
-        self._changed([pattern_id])
-        return True
+        removed = writes.delete_pattern(self.db, pattern_id, by=by)
+        if removed:
+            self._changed([pattern_id])
+        return removed
 
     # --- decisions ---------------------------------------------------------------------
-    @staticmethod
-    def _check_move(pattern_id: str, current: Status, target: Status) -> None:
-        if not can_move(current, target):
-            raise InvalidStatusTransitionError(pattern_id, current.value, target.value)
-
     def set_status(self, ids: Sequence[str], target: Status, *, by: str | None = None) -> list[str]:
         """Move every id to `target` in one transaction; one refused move refuses all."""
-        if not ids:
-            raise InvalidInputError("give at least one pattern id")
-        now = now_iso()
-        with self.db.transaction() as cur:
-            for pattern_id in dict.fromkeys(ids):
-                stored = pattern_sql.load_pattern(cur, pattern_id, with_locations=False)
-                if stored is None:
-                    raise PatternNotFoundError(pattern_id)
-                self._check_move(pattern_id, stored.status, target)
-                old = {"status": stored.status.value}
-                new: dict[str, Any] = {"status": target.value}
-                if target == Status.APPROVED:
-                    cur.execute(
-                        "UPDATE patterns SET status = ?, approved_at = ?, approved_by = ?, "
-                        "updated_at = ? WHERE id = ?",
-                        (target.value, now, by, now, pattern_id),
-                    )
-                    new.update(approvedAt=now, approvedBy=by)
-                else:
-                    cur.execute(
-                        "UPDATE patterns SET status = ?, updated_at = ? WHERE id = ?",
-                        (target.value, now, pattern_id),
-                    )
-                history_sql.record(
-                    cur, pattern_id, HistoryAction(target.value), old, new, at=now, by=by
-                )
-        self._changed(dict.fromkeys(ids))
-        return list(dict.fromkeys(ids))
+        done = writes.set_status(self.db, ids, target, by=by)
+        self._changed(done)
+        return done
 
     def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> list[str]:
         ids = [pattern_id] if isinstance(pattern_id, str) else list(pattern_id)
@@ -363,23 +238,9 @@ class PatternStore:
     def describe(self, pattern_id: str) -> dict[str, Any]:
         """`show`: the v2 entry plus category, variants (each marked `expired` or not),
         examples, history, and related patterns (same category and subcategory)."""
-        with self.db.reader() as conn:
-            p = pattern_sql.load_pattern(conn, pattern_id)
-            if p is None:
-                raise PatternNotFoundError(pattern_id)
-            entries = history_sql.read(conn, pattern_id)
-            variants = variant_sql.list_variants(conn, pattern_id)
-            examples = example_sql.list_examples(conn, pattern_id)
-            related = summaries.related(conn, p.id, p.category, p.subcategory)
-        now = datetime.now(UTC)
-        detail = to_entry(p)
-        detail["category"] = p.category
-        detail["variants"] = [variant_ops.variant_view(v, now) for v in variants]
-        detail["examples"] = [msgspec.to_builtins(e) for e in examples]
-        detail["history"] = [msgspec.to_builtins(h) for h in entries]
-        detail["related"] = related["patterns"]
-        detail["relatedTotal"] = related["total"]
-        return detail
+        from driftstore.facade.detail import describe
+
+        return describe(self.db, pattern_id)
 
     def file_report(self, path: str, *, include_disabled: bool = False) -> dict[str, Any]:
         """`file`: patterns touching PATH (summary, their locations there, and the effective
@@ -399,6 +260,10 @@ class PatternStore:
         on_progress: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Merge a scan (patterns, or a path / '-' / stream of scan JSON) into the store."""
+        from driftstore.facade.ingest import merge_scan
+        from driftstore.formats.scan import read_scan
+        from driftstore.model.validate import validated
+
         if isinstance(entries, str | Path) or hasattr(entries, "read"):
             source = read_scan(entries)  # type: ignore[arg-type]
         else:
@@ -412,21 +277,29 @@ class PatternStore:
     # --- backups -----------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> str:
         """Archive a consistent snapshot under .drift/backups/; returns the backup id."""
+        from driftstore.facade import backups as backup_ops
+
         return backup_ops.create_backup(
             self.db_path, self.drift_dir, reason, busy_timeout_ms=self.db.busy_timeout_ms
         )
 
-    def backups(self) -> list[backup_ops.BackupInfo]:
+    def backups(self) -> list[BackupInfo]:
         """Every backup, newest first."""
+        from driftstore.facade import backups as backup_ops
+
         return backup_ops.list_backups(self.drift_dir)
 
     def prune_backups(self, keep: int) -> list[str]:
         """Delete all but the `keep` newest backups; returns the deleted ids."""
+        from driftstore.facade import backups as backup_ops
+
         return backup_ops.prune_backups(self.drift_dir, keep)
 
-    def restore(self, backup_id: str, *, thorough: bool = False) -> backup_ops.RestoreReport:
+    def restore(self, backup_id: str, *, thorough: bool = False) -> RestoreReport:
         """Replace the database with a backup, after checking it and backing up the
         current state. `thorough` runs SQLite's full integrity_check instead of quick_check."""
+        from driftstore.facade import backups as backup_ops
+
         self._close_index()  # its connection must not outlive the file being replaced
         try:
             return backup_ops.restore_backup(
@@ -439,11 +312,15 @@ class PatternStore:
     # --- files: export, import, verify, migrate -----------------------------------------
     def export(self, out_dir: str | Path | None = None, layout: str = "v2") -> ExportReport:
         """Write the shards and index files (formats.md) under `out_dir` (default .drift/)."""
+        from driftstore.facade import exchange
+
         out = Path(out_dir) if out_dir is not None else self.drift_dir
         return exchange.export_store(self.db, out, layout=layout, root=self.root)
 
     def import_(self, dir: str | Path | None = None, force: bool = False) -> ImportReport:
         """Load v2 shards; every checksum is checked before anything is written."""
+        from driftstore.facade import shard_import
+
         source = Path(dir) if dir is not None else self.drift_dir
         plan = shard_import.read_import(source, root=self.root, force=force)
         backup_id = self.backup("import")
@@ -454,13 +331,17 @@ class PatternStore:
 
     def verify(self) -> VerifyReport:
         """Database integrity checks plus the checksum of every pattern file present."""
-        return verification.verify_store(self.db, self.drift_dir, root=self.root)
+        from driftstore.facade.verify import verify_store
+
+        return verify_store(self.db, self.drift_dir, root=self.root)
 
     def migrate(
         self, source: str | Path | None = None, *, dry_run: bool = False, backup: bool = True
     ) -> MigrateReport:
         """Import a drift 0.9 `.drift/` tree (default: this project's)."""
-        report = migration.migrate(
+        from driftstore.facade.migrate import migrate
+
+        report = migrate(
             self.db,
             Path(source) if source is not None else self.root,
             dry_run=dry_run,
@@ -484,6 +365,8 @@ class PatternStore:
         by: str | None = None,
     ) -> Variant:
         """A scoped override of one pattern (history: updated, 'variant added')."""
+        from driftstore.facade import variants as variant_ops
+
         variant = variant_ops.build_variant(
             self.root,
             pattern_id,
@@ -509,19 +392,25 @@ class PatternStore:
 
     def variant_views(self, pattern_id: str | None = None) -> list[dict[str, Any]]:
         """`variant list`: the variants as JSON, each with `expired`."""
+        from driftstore.facade.variants import variant_view
+
         now = datetime.now(UTC)
-        return [variant_ops.variant_view(v, now) for v in self.variants(pattern_id)]
+        return [variant_view(v, now) for v in self.variants(pattern_id)]
 
     def remove_variant(self, variant_id: int, *, by: str | None = None) -> Variant:
         """Delete one variant (history: updated, 'variant removed'); VariantNotFoundError."""
-        removed = variant_ops.remove_variant(self.db, variant_id, by=by)
+        from driftstore.facade.variants import remove_variant
+
+        removed = remove_variant(self.db, variant_id, by=by)
         self._changed([removed.pattern_id])
         return removed
 
     def effective_for(self, pattern_id: str, path: str) -> Effective:
         """The pattern's settings for the file at `path`, its active variants applied."""
+        from driftstore.facade.variants import effective_for
+
         file = safe_relative_path(path, what="file")
-        return variant_ops.effective_for(self.db, pattern_id, file, datetime.now(UTC))
+        return effective_for(self.db, pattern_id, file, datetime.now(UTC))
 
     def add_example(
         self,
@@ -536,6 +425,8 @@ class PatternStore:
         with self.db.reader() as conn:
             if not pattern_sql.exists(conn, pattern_id):
                 raise PatternNotFoundError(pattern_id)
+        from driftstore.facade import examples as example_ops
+
         example = example_ops.read_example(self.root, pattern_id, file, lines, positive=not bad)
         stored = example_ops.add_example(self.db, example, by=by)
         self._changed([pattern_id])
@@ -549,7 +440,9 @@ class PatternStore:
             return example_sql.list_examples(conn, pattern_id)
 
     def remove_example(self, example_id: int, *, by: str | None = None) -> Example:
-        removed = example_ops.remove_example(self.db, example_id, by=by)
+        from driftstore.facade.examples import remove_example
+
+        removed = remove_example(self.db, example_id, by=by)
         self._changed([removed.pattern_id])
         return removed
 
@@ -557,10 +450,10 @@ class PatternStore:
         """Fresh (unstored) examples cut from the project around the pattern's locations,
         `context` lines either side; missing or unreadable files are skipped."""
         p = self.require(pattern_id)
+        from driftstore.facade.examples import fresh_examples
+
         candidates = [loc for loc in p.locations if loc.is_outlier is not True]
-        return example_ops.fresh_examples(
-            self.root, pattern_id, candidates, limit=max, context=context
-        )
+        return fresh_examples(self.root, pattern_id, candidates, limit=max, context=context)
 
     # --- hooks for caches --------------------------------------------------------------
     def _changed(self, ids: Iterable[str]) -> None:
@@ -568,13 +461,6 @@ class PatternStore:
         index = self._index
         if index is not None:
             index.note_changed(ids)
-
-
-def _with_id(p: Pattern) -> Pattern:
-    """A pattern added without an id gets the stable one of its detector and pattern key."""
-    if not p.id:
-        p.id = pattern_id_for(p.detector.config.detector_id, p.detector.config.pattern_id)
-    return p
 
 
 def _sort_field(value: SortField | str) -> SortField:

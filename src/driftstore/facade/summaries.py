@@ -7,6 +7,7 @@ from typing import Any
 
 import apsw
 
+from driftstore.engine import queries
 from driftstore.engine import summaries as summary_sql
 from driftstore.model.enums import Status
 
@@ -42,11 +43,12 @@ def health(approved: int, live: int, confidence_sum: float, locations: int, outl
 
 
 def status_extras(conn: apsw.Connection) -> dict[str, Any]:
-    """`health`, the inputs it came from, and per-category counts by status."""
+    """`health`, the inputs it came from, and per-category counts by status, from the
+    trigger-kept totals (no scan of the patterns table)."""
     categories: dict[str, dict[str, Any]] = {}
     approved = live = locations = outliers = 0
     confidence_sum = 0.0
-    for category, status, n, locs, outs, conf in summary_sql.category_counts(conn):
+    for status, category, _level, n, locs, outs, conf in queries.stats_rows(conn):
         entry = categories.setdefault(
             category,
             {"total": 0, **{s.value: 0 for s in Status}, "locations": 0, "outliers": 0},

@@ -16,7 +16,7 @@ from driftstore.engine import variants as variant_sql
 from driftstore.engine.connection import Database
 from driftstore.errors import InvalidInputError, PatternNotFoundError, VariantNotFoundError
 from driftstore.model.clock import format_iso, now_iso, parse_iso
-from driftstore.model.effective import Effective, expiry, is_active, resolve
+from driftstore.model.effective import Effective, is_active, resolve
 from driftstore.model.enums import HistoryAction, Scope, Severity
 from driftstore.model.paths import safe_relative_path
 from driftstore.model.records import Variant
@@ -201,14 +201,3 @@ def effective_for(db: Database, pattern_id: str, file: str, now: datetime) -> Ef
             raise PatternNotFoundError(pattern_id)
         variants = variant_sql.list_variants(conn, pattern_id)
     return resolve(stored.severity, variants, file, now)
-
-
-__all__ = [
-    "add_variant",
-    "build_variant",
-    "effective_for",
-    "expiry",
-    "inside_root",
-    "remove_variant",
-    "variant_view",
-]

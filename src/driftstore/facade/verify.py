@@ -33,6 +33,8 @@ def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
                 problems.append(Problem(display(db.path, root), text))
             for text in exchange_sql.unreadable_rows(conn):
                 problems.append(Problem(display(db.path, root), text))
+            for text in exchange_sql.stale_totals(conn):
+                problems.append(Problem(display(db.path, root), text))
     except DriftStoreError as exc:
         problems.append(Problem(display(db.path, root), str(exc)))
     patterns_dir = drift_dir / "patterns"

@@ -12,7 +12,6 @@ import click
 
 from driftstore.cli import render
 from driftstore.cli.shell import common_options, guarded, open_store
-from driftstore.facade import backups as backup_ops
 
 
 def _size(n: int) -> str:
@@ -40,6 +39,8 @@ def create(reason: str, root: Path, as_json: bool) -> None:
     """Take a backup now (readers and writers keep working meanwhile)."""
     with open_store(root, create=False) as store:
         backup_id = store.backup(reason)
+        from driftstore.facade import backups as backup_ops
+
         info = backup_ops.backup_info(store.drift_dir, backup_id)
     if as_json:
         render.emit_json(info)
@@ -52,6 +53,8 @@ def create(reason: str, root: Path, as_json: bool) -> None:
 @guarded
 def list_(root: Path, as_json: bool) -> None:
     """The backups, newest first."""
+    from driftstore.facade import backups as backup_ops
+
     found = backup_ops.project_backups(root)
     if as_json:
         render.emit_json(found)
@@ -77,6 +80,8 @@ def list_(root: Path, as_json: bool) -> None:
 def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
     """Replace the database with backup ID, after checking it; the current state is
     backed up first (or, if unreadable, moved aside into .drift/backups/)."""
+    from driftstore.facade import backups as backup_ops
+
     report = backup_ops.restore_project(root, backup_id, thorough=thorough)
     if as_json:
         render.emit_json(report)
@@ -94,6 +99,8 @@ def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
 @guarded
 def prune(keep: int, root: Path, as_json: bool) -> None:
     """Delete all but the KEEP newest backups."""
+    from driftstore.facade import backups as backup_ops
+
     removed = backup_ops.prune_project(root, keep)
     if as_json:
         render.emit_json({"removed": removed, "keep": keep})

@@ -11,7 +11,6 @@ import msgspec
 
 from driftstore.cli import render
 from driftstore.cli.shell import EXIT_FAILED, common_options, guarded, open_store
-from driftstore.facade.migrate import preview as preview_migration
 
 
 def _without_ids(report: Any) -> dict[str, Any]:
@@ -109,6 +108,8 @@ def verify(root: Path, as_json: bool) -> None:
 def migrate(dry_run: bool, no_backup: bool, source: Path | None, root: Path, as_json: bool) -> None:
     """Import a drift 0.9 .drift/patterns/ tree; legacy checksums are verified."""
     if dry_run:
+        from driftstore.facade.migrate import preview as preview_migration
+
         report = preview_migration(root, source)
     else:
         with open_store(root) as store:

@@ -1,0 +1,166 @@
+"""Changes to single patterns: add, update, delete, status moves.
+
+Each runs in one transaction and writes its history row in it; PatternStore's methods
+are the public doors to these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from driftstore.engine import history as history_sql
+from driftstore.engine import patterns as pattern_sql
+from driftstore.engine.connection import Database
+from driftstore.errors import (
+    InvalidInputError,
+    InvalidStatusTransitionError,
+    PatternAlreadyExistsError,
+    PatternNotFoundError,
+)
+from driftstore.model.clock import now_iso
+from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.enums import HistoryAction, Status, can_move
+from driftstore.model.ids import pattern_id_for
+from driftstore.model.pattern import Pattern
+from driftstore.model.validate import describe_validation_error, validated
+
+#: fields update() may change; status goes through the same checks as approve/ignore
+UPDATABLE = frozenset(
+    {
+        "name",
+        "description",
+        "category",
+        "subcategory",
+        "severity",
+        "confidence",
+        "detector",
+        "detection_method",
+        "locations",
+        "outliers",
+        "metadata",
+        "auto_fixable",
+        "status",
+    }
+)
+_ENCODE_NAMES = {f.name: f.encode_name for f in msgspec.structs.fields(Pattern)}
+
+
+def _with_id(p: Pattern) -> Pattern:
+    """A pattern added without an id gets the stable one of its detector and pattern key."""
+    if not p.id:
+        p.id = pattern_id_for(p.detector.config.detector_id, p.detector.config.pattern_id)
+    return p
+
+
+def check_move(pattern_id: str, current: Status, target: Status) -> None:
+    if not can_move(current, target):
+        raise InvalidStatusTransitionError(pattern_id, current.value, target.value)
+
+
+def add_patterns(db: Database, items: Iterable[Pattern], *, by: str | None) -> list[Pattern]:
+    """Insert new patterns in one transaction: all of them, or none."""
+    checked = [validated(_with_id(p), where=f"pattern {p.id!r}") for p in items]
+    now = now_iso()
+    seen: set[str] = set()
+    with db.transaction() as cur:
+        for p in checked:
+            if p.id in seen or pattern_sql.exists(cur, p.id):
+                raise PatternAlreadyExistsError(p.id)
+            seen.add(p.id)
+            if p.metadata.first_seen is UNSET:
+                p.metadata.first_seen = now
+            if p.metadata.last_seen is UNSET:
+                p.metadata.last_seen = p.metadata.first_seen
+            pattern_sql.insert_pattern(
+                cur, p, content_hash=content_hash(p), created_at=now, updated_at=now
+            )
+            history_sql.record(cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, by=by)
+    return checked
+
+
+def update_pattern(
+    db: Database, pattern_id: str, changes: dict[str, Any], *, by: str | None
+) -> Pattern:
+    """Change fields of one pattern (history: updated, or approved/ignored for status)."""
+    unknown = sorted(set(changes) - UPDATABLE)
+    if unknown:
+        raise InvalidInputError(
+            f"update: cannot change {', '.join(unknown)}; changeable fields are "
+            f"{', '.join(sorted(UPDATABLE))}"
+        )
+    now = now_iso()
+    with db.transaction() as cur:
+        stored = pattern_sql.load_pattern(cur, pattern_id)
+        if stored is None:
+            raise PatternNotFoundError(pattern_id)
+        action = HistoryAction.UPDATED
+        if "status" in changes:
+            target = Status(changes["status"])
+            if target != stored.status:
+                check_move(pattern_id, stored.status, target)
+                action = HistoryAction(target.value) if target != Status.DISCOVERED else action
+        builtins = msgspec.to_builtins(stored)
+        for key, value in changes.items():
+            builtins[_ENCODE_NAMES[key]] = msgspec.to_builtins(value)
+        try:
+            new = msgspec.convert(builtins, Pattern)
+        except msgspec.ValidationError as exc:
+            raise InvalidInputError(
+                f"update {pattern_id!r}: {describe_validation_error(exc)}"
+            ) from None
+        new = validated(new, where=f"update {pattern_id!r}")
+        if new.status == Status.APPROVED and stored.status != Status.APPROVED:
+            new.metadata.approved_at = now
+            new.metadata.approved_by = by if by is not None else UNSET
+        created = pattern_sql.created_at(cur, pattern_id)
+        pattern_sql.replace_pattern_row(
+            cur, new, content_hash=content_hash(new), created_at=created, updated_at=now
+        )
+        if new.locations != stored.locations or new.outliers != stored.outliers:
+            pattern_sql.delete_locations(cur, pattern_id)
+            pattern_sql.insert_locations(cur, new)
+        history_sql.record(cur, pattern_id, action, snapshot(stored), snapshot(new), at=now, by=by)
+    return new
+
+
+def delete_pattern(db: Database, pattern_id: str, *, by: str | None) -> bool:
+    """Remove a pattern and everything hanging off it. False if it was not there."""
+    now = now_iso()
+    with db.transaction() as cur:
+        stored = pattern_sql.load_pattern(cur, pattern_id)
+        if stored is None:
+            return False
+        pattern_sql.delete_pattern(cur, pattern_id)
+        history_sql.record(
+            cur, pattern_id, HistoryAction.DELETED, snapshot(stored), None, at=now, by=by
+        )
+    return True
+
+
+def set_status(db: Database, ids: Sequence[str], target: Status, *, by: str | None) -> list[str]:
+    """Move every id to `target` in one transaction; one refused move refuses all."""
+    if not ids:
+        raise InvalidInputError("give at least one pattern id")
+    unique = list(dict.fromkeys(ids))
+    now = now_iso()
+    with db.transaction() as cur:
+        for pattern_id in unique:
+            stored = pattern_sql.load_pattern(cur, pattern_id, with_locations=False)
+            if stored is None:
+                raise PatternNotFoundError(pattern_id)
+            check_move(pattern_id, stored.status, target)
+            old = {"status": stored.status.value}
+            new: dict[str, Any] = {"status": target.value}
+            if target == Status.APPROVED:
+                pattern_sql.set_status(cur, pattern_id, target.value, now, approved_by=by)
+                new.update(approvedAt=now, approvedBy=by)
+            else:
+                pattern_sql.set_status(cur, pattern_id, target.value, now)
+            history_sql.record(
+                cur, pattern_id, HistoryAction(target.value), old, new, at=now, by=by
+            )
+    return unique
