@@ -63,6 +63,7 @@ _COMPACT = (
     f"json_group_array(json_array(rowid, {_SIDE_COLUMNS})) FILTER (WHERE {_SIDE})"
 )
 _CHUNK_ROWS = 1 << 18
+_MAX_ROWID = 2**63 - 1
 
 _ints = msgspec.json.Decoder(list[int])
 _floats = msgspec.json.Decoder(list[float])
@@ -168,13 +169,16 @@ def split_runs(rowids: list[int]) -> Iterator[tuple[int, int]]:
 def compact_chunks(conn: apsw.Connection) -> Iterator[tuple[str, str, str]]:
     """Every location row in rowid order, compacted by SQLite, in chunks of raw JSON
     (packs, confidences, side rows); `decode_compact` turns one into a Compact."""
-    low, high = one(conn, "SELECT min(rowid), max(rowid) FROM pattern_locations")
-    if low is None:
-        return
-    sql = f"SELECT {_COMPACT} FROM pattern_locations WHERE rowid >= ? AND rowid < ?"
-    for start in range(low, high + 1, _CHUNK_ROWS):
-        packs, confidences, side = one(conn, sql, (start, start + _CHUNK_ROWS))
+    sql = f"SELECT {_COMPACT} FROM pattern_locations WHERE rowid BETWEEN ? AND ?"
+    after = "SELECT min(rowid) FROM pattern_locations WHERE rowid >= ?"
+    start = one(conn, "SELECT min(rowid) FROM pattern_locations")[0]
+    # each range starts at the next rowid that exists, so sparse rowids (or a damaged one
+    # near 2**63) cost one seek each, not billions of empty ranges
+    while start is not None:
+        last = min(start + _CHUNK_ROWS - 1, _MAX_ROWID)
+        packs, confidences, side = one(conn, sql, (start, last))
         yield packs, confidences, side
+        start = None if last == _MAX_ROWID else one(conn, after, (last + 1,))[0]
 
 
 def decode_compact(raw: tuple[str, str, str]) -> Compact:

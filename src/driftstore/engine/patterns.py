@@ -179,6 +179,26 @@ def create_location_indexes(cur: apsw.Cursor) -> None:
         cur.execute(ddl)
 
 
+def drop_pattern_indexes(cur: apsw.Cursor) -> list[str]:
+    """Before a bulk load into an empty table: drop the patterns table's own indexes (13
+    sort and filter indexes make each row insert ~80 µs; building them once at the end
+    takes ~60 ms for 5,000 rows). Returns their DDL for `create_indexes`."""
+    found = list(
+        cur.execute(
+            "SELECT name, sql FROM sqlite_schema "
+            "WHERE type = 'index' AND tbl_name = 'patterns' AND sql IS NOT NULL"
+        )
+    )
+    for name, _sql in found:
+        cur.execute(f'DROP INDEX "{name.replace(chr(34), chr(34) * 2)}"')
+    return [sql for _name, sql in found]
+
+
+def create_indexes(cur: apsw.Cursor, ddl: list[str]) -> None:
+    for sql in ddl:
+        cur.execute(sql)
+
+
 def pattern_files(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> list[str]:
     return [
         r[0]

@@ -10,6 +10,10 @@ so two exports of an unchanged store are byte-identical.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from driftstore.errors import (
     IntegrityError,
     InvalidInputError,
 )
-from driftstore.formats import legacy, legacy_write, shards
+from driftstore.formats import legacy, legacy_write, shard_fast, shards
 from driftstore.formats.atomic import read_if_exists, remove_file, remove_stale_temps, write_atomic
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum, encode_index, index_contents
 from driftstore.model.clock import now_iso
@@ -35,6 +39,7 @@ from driftstore.model.records import Example, Variant
 LAYOUTS = ("v2", "v1")
 #: export_state rows of the index files are named `index:{name}`
 INDEX_STATE = "index:"
+_file = attrgetter("file")
 
 
 class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
@@ -63,24 +68,26 @@ def grouped(records: list[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _add_files(by_file: dict[str, list[str]], found: list[Pattern], *, original: bool) -> None:
-    """Each pattern under every file it has a location or an outlier in."""
+def _add_original_files(by_file: defaultdict[str, list[str]], found: list[Pattern]) -> None:
+    """Each pattern under every file it has a location or an outlier in, spelled as the
+    input did (the v1 layout's index)."""
     for p in found:
-        if original:
-            names = {
-                loc.file if loc.original_file is UNSET else loc.original_file
-                for loc in p.all_locations()
-            }
-        else:
-            names = {loc.file for loc in p.locations}
-            names.update(loc.file for loc in p.outliers)
+        names = {
+            loc.file if loc.original_file is UNSET else loc.original_file
+            for loc in p.all_locations()
+        }
         for name in names:
-            by_file.setdefault(name, []).append(p.id)
+            by_file[name].append(p.id)
 
 
 # --- export ----------------------------------------------------------------------------
 class _Writer:
-    """Writes files that changed, counts the rest, remembers new export_state rows."""
+    """Writes files that changed, counts the rest, remembers new export_state rows.
+
+    Files are written by a thread of its own, in order, so the write and fsync of one
+    shard overlap the building of the next (the OS works without the GIL). After a failed
+    write nothing further is written; `flush` waits and raises that failure.
+    """
 
     def __init__(self, root: Path, report: ExportReport, layout: str) -> None:
         self.root = root
@@ -90,6 +97,15 @@ class _Writer:
         self.new_states: dict[tuple[str, str], tuple[str, str]] = {}
         self.dropped_states: list[tuple[str, str]] = []
         self.now = now_iso()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftstore-export")
+        self._pending: list[Future[None]] = []
+        self._failed = False
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)  # files queued before a failure are still written
 
     def stamp(self, key: tuple[str, str], checksum: str) -> str:
         """The old timestamp when the content is the same, else now."""
@@ -100,11 +116,30 @@ class _Writer:
         return self.now
 
     def put(self, path: Path, data: bytes) -> None:
-        if read_if_exists(path) == data:
-            self.report.unchanged.append(display(path, self.root))
-        else:
-            write_atomic(path, data)
-            self.report.written.append(display(path, self.root))
+        """Queue `data` for `path`; raises a failure of an earlier write."""
+        for done in [f for f in self._pending if f.done()]:
+            done.result()
+            self._pending.remove(done)
+        self._pending.append(self._pool.submit(self._write, path, data))
+
+    def flush(self) -> None:
+        """Wait for every queued file; raises the first failure."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def _write(self, path: Path, data: bytes) -> None:
+        if self._failed:
+            return
+        try:
+            if read_if_exists(path) == data:
+                self.report.unchanged.append(display(path, self.root))
+            else:
+                write_atomic(path, data)
+                self.report.written.append(display(path, self.root))
+        except BaseException:
+            self._failed = True
+            raise
 
     def drop(self, path: Path, key: tuple[str, str] | None) -> None:
         if remove_file(path):
@@ -132,13 +167,25 @@ def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportRe
     patterns_dir = out_dir / "patterns"
     indexes_dir = out_dir / "indexes"
     report = ExportReport(layout=layout, out=str(out_dir))
-    writer = _Writer(root, report, layout)
     for folder in (patterns_dir, indexes_dir, *(patterns_dir / s for s in legacy.STATUS_DIRS)):
         remove_stale_temps(folder)
+    with _Writer(root, report, layout) as writer:
+        _write_files(db, writer, patterns_dir, indexes_dir)
+    if writer.new_states or writer.dropped_states:
+        with db.transaction() as cur:
+            for (category, status), (checksum, stamp) in writer.new_states.items():
+                exchange_sql.write_state(cur, category, layout, status, checksum, stamp)
+            for category, status in writer.dropped_states:
+                exchange_sql.delete_state(cur, category, layout, status)
+    return report
+
+
+def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir: Path) -> None:
+    layout, report = writer.layout, writer.report
     with db.reader() as conn:
         writer.states = exchange_sql.read_states(conn, layout)
         by_category = exchange_sql.ids_by_category(conn)
-        by_file: dict[str, list[str]] = {}
+        by_file: defaultdict[str, list[str]] = defaultdict(list)
         variants = grouped(variant_sql.list_variants(conn))
         examples = grouped(example_sql.list_examples(conn))
         layouts = exchange_sql.read_layouts(conn) if layout == "v1" else {}
@@ -152,39 +199,63 @@ def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportRe
                 "(PatternStore.update) or delete them, then export again"
             )
         for category in by_category:
-            found = exchange_sql.load_category(conn, category)
-            report.patterns += len(found)
-            _add_files(by_file, found, original=layout == "v1")
             if layout == "v2":
-                written.add(
-                    _export_v2_category(writer, patterns_dir, category, found, variants, examples)
-                )
+                entries = _v2_entries(conn, category, variants, examples, by_file)
+                report.patterns += len(entries)
+                written.add(_export_v2_category(writer, patterns_dir, category, entries))
             else:
+                found = exchange_sql.load_category(conn, category)
+                report.patterns += len(found)
+                _add_original_files(by_file, found)
                 written.update(
                     _export_v1_category(
                         writer, patterns_dir, category, found, layouts, file_layouts
                     )
                 )
+        writer.flush()
         _remove_stale(writer, conn, patterns_dir, written)
     _write_indexes(writer, indexes_dir, index_contents(by_category, by_file))
-    if writer.new_states or writer.dropped_states:
-        with db.transaction() as cur:
-            for (category, status), (checksum, stamp) in writer.new_states.items():
-                exchange_sql.write_state(cur, category, layout, status, checksum, stamp)
-            for category, status in writer.dropped_states:
-                exchange_sql.delete_state(cur, category, layout, status)
-    return report
+    writer.flush()
+
+
+def _v2_entries(
+    conn: Any,
+    category: str,
+    variants: dict[str, list[Variant]],
+    examples: dict[str, list[Example]],
+    by_file: defaultdict[str, list[str]],
+) -> list[dict[str, Any]]:
+    """The category's v2 entries, each pattern also listed under its files in `by_file`.
+
+    Location rows arrive as writer structs (`shard_fast.LeanLocation`); a pattern with a row
+    the fast path cannot write exactly takes the general Location path instead.
+    """
+    entries = []
+    for p, lean in exchange_sql.export_category(conn, category, shard_fast.LeanLocation):
+        rows: list[Any] = lean
+        ready = shard_fast.export_lists(rows)
+        if ready == shard_fast.NEEDS_FULL_ROWS:
+            rows = exchange_sql.export_locations(conn, p.id, shard_fast.ExportLocation)
+            ready = shard_fast.export_lists(rows)
+        if isinstance(ready, str):
+            locations, outliers = exchange_sql.stored_locations(conn, p.id)
+            ready = (
+                [shards.location_out(loc) for loc in locations],
+                [shards.location_out(loc) for loc in outliers],
+            )
+            names = {loc.file for loc in locations}
+            names.update([loc.file for loc in outliers])
+        else:
+            names = set(map(_file, rows))
+        # by_file[name].append(p.id) for each name, looped in C (600k pairs at size M)
+        deque(map(list.append, map(by_file.__getitem__, names), repeat(p.id)), maxlen=0)
+        entries.append(shards.v2_entry(p, variants.get(p.id), examples.get(p.id), ready=ready))
+    return entries
 
 
 def _export_v2_category(
-    writer: _Writer,
-    patterns_dir: Path,
-    category: str,
-    found: list[Pattern],
-    variants: dict[str, list[Variant]],
-    examples: dict[str, list[Example]],
+    writer: _Writer, patterns_dir: Path, category: str, entries: list[dict[str, Any]]
 ) -> Path:
-    entries = [shards.v2_entry(p, variants.get(p.id), examples.get(p.id)) for p in found]
     checksum = shards.entries_checksum(entries)
     stamp = writer.stamp((category, ""), checksum)
     path = shards.shard_path(patterns_dir, category)

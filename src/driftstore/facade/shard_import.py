@@ -30,11 +30,11 @@ from driftstore.engine import variants as variant_sql
 from driftstore.engine.connection import Database
 from driftstore.errors import ChecksumMismatchError, InvalidInputError
 from driftstore.facade.exchange import INDEX_STATE, display, grouped
-from driftstore.formats import shards
+from driftstore.formats import shard_entries, shards
 from driftstore.formats.atomic import read_if_exists
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum
 from driftstore.model.clock import now_iso
-from driftstore.model.digest import content_hash, snapshot
+from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import CATEGORY_SET, HistoryAction
 from driftstore.model.records import Example, Variant
 
@@ -138,14 +138,16 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
         with db.transaction() as cur:
             states = exchange_sql.pattern_states(cur)
             bulk = not states
-            if bulk:
+            pattern_indexes: list[str] = []
+            if bulk:  # an empty store: build every index once, after the rows
                 pattern_sql.drop_location_indexes(cur)
+                pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
             stored_variants = grouped(variant_sql.list_variants(cur))
             stored_examples = grouped(example_sql.list_examples(cur))
             seen: dict[str, str] = {}
             for shard in found:
                 reason = "import --force" if shard.path in failed else "import"
-                for item in shards.decode_v2_entries(shard):
+                for item in shard_entries.decode_v2_entries(shard):
                     _import_one(
                         cur,
                         item,
@@ -165,6 +167,7 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
                 exchange_sql.write_state(cur, INDEX_STATE + name, "v2", "", checksum, stamp)
             if bulk:
                 pattern_sql.create_location_indexes(cur)
+                pattern_sql.create_indexes(cur, pattern_indexes)
     except OverflowError as exc:
         raise InvalidInputError(
             f"a number in the shards is too large to store ({exc}); nothing was imported"
@@ -174,7 +177,7 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
 
 def _import_one(
     cur: Any,
-    item: shards.ImportedEntry,
+    item: shard_entries.ImportedEntry,
     path: str,
     reason: str,
     now: str,
@@ -191,13 +194,19 @@ def _import_one(
             "category — remove one of the two entries"
         )
     seen[p.id] = path
-    digest = content_hash(p)
+    digest, locations_hash = fingerprints(p)
     state = states.get(p.id)
     if state is None:
         pattern_sql.insert_pattern(cur, p, content_hash=digest, created_at=now, updated_at=now)
         _replace_children(cur, p.id, item, now, replace=False)
         history_sql.record(
-            cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, reason=reason
+            cur,
+            p.id,
+            HistoryAction.CREATED,
+            None,
+            snapshot(p, locations_hash=locations_hash),
+            at=now,
+            reason=reason,
         )
         report.imported += 1
         report.changed_ids.append(p.id)
@@ -228,14 +237,20 @@ def _import_one(
     if not same_children:
         _replace_children(cur, p.id, item, now, replace=True)
     history_sql.record(
-        cur, p.id, HistoryAction.UPDATED, snapshot(stored), snapshot(p), at=now, reason=reason
+        cur,
+        p.id,
+        HistoryAction.UPDATED,
+        snapshot(stored),
+        snapshot(p, locations_hash=locations_hash),
+        at=now,
+        reason=reason,
     )
     report.updated += 1
     report.changed_ids.append(p.id)
 
 
 def _replace_children(
-    cur: Any, pattern_id: str, item: shards.ImportedEntry, now: str, *, replace: bool
+    cur: Any, pattern_id: str, item: shard_entries.ImportedEntry, now: str, *, replace: bool
 ) -> None:
     if replace:
         exchange_sql.delete_children(cur, pattern_id, "pattern_variants")

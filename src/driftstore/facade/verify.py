@@ -4,6 +4,8 @@ present (driftstore's v2 shards, drift 0.9 status files, unified shards, lake sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -25,18 +27,41 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     problems: list[Problem] = []
 
 
-def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
-    problems: list[Problem] = []
+def _sqlite_checks(db: Database) -> list[str]:
+    with db.reader() as conn:
+        return exchange_sql.integrity_problems(conn)
+
+
+def _row_checks(db: Database) -> list[str]:
+    with db.reader() as conn:
+        return [*exchange_sql.unreadable_rows(conn), *exchange_sql.stale_totals(conn)]
+
+
+def _texts(check: Callable[[], list[str]]) -> tuple[list[str], bool]:
+    """(problems, whether the check itself failed)."""
     try:
-        with db.reader() as conn:
-            for text in exchange_sql.integrity_problems(conn):
-                problems.append(Problem(display(db.path, root), text))
-            for text in exchange_sql.unreadable_rows(conn):
-                problems.append(Problem(display(db.path, root), text))
-            for text in exchange_sql.stale_totals(conn):
-                problems.append(Problem(display(db.path, root), text))
+        return check(), False
     except DriftStoreError as exc:
-        problems.append(Problem(display(db.path, root), str(exc)))
+        return [str(exc)], True
+
+
+def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
+    """SQLite's integrity_check runs in a thread of its own (SQLite works without the GIL,
+    and it is the longest part) while this one reads every row and checks the files."""
+    name = display(db.path, root)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftstore-verify") as pool:
+        deep = pool.submit(_sqlite_checks, db)
+        rows, _ = _texts(lambda: _row_checks(db))
+        files = _file_checks(drift_dir, root)
+        sqlite, failed = _texts(deep.result)
+    # a database SQLite cannot even check is reported as that one problem
+    problems = [Problem(name, text) for text in (sqlite if failed else [*sqlite, *rows])]
+    problems.extend(files)
+    return VerifyReport(ok=not problems, problems=problems)
+
+
+def _file_checks(drift_dir: Path, root: Path) -> list[Problem]:
+    problems: list[Problem] = []
     patterns_dir = drift_dir / "patterns"
     candidates: list[tuple[Path, str, str | None]] = []
     if patterns_dir.is_dir():
@@ -53,7 +78,7 @@ def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
         name = display(path, root)
         for text in _file_problems(path, kind, status, name):
             problems.append(Problem(name, text))
-    return VerifyReport(ok=not problems, problems=problems)
+    return problems
 
 
 def _file_problems(path: Path, kind: str, status: str | None, name: str) -> list[str]:

@@ -124,7 +124,8 @@ def nests_deeper_than(value: Any, limit: int = MAX_NESTING) -> bool:
     return False
 
 
-def _es_float_hook(text: str) -> float | int | msgspec.Raw:
+def es_float_hook(text: str) -> float | int | msgspec.Raw:
+    """A decoder's float hook: each float in its ECMAScript spelling; non-finite refused."""
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"number {text} is out of range")
@@ -132,7 +133,7 @@ def _es_float_hook(text: str) -> float | int | msgspec.Raw:
 
 
 #: decodes JSON with every float already in its ECMAScript spelling
-es_decoder = msgspec.json.Decoder(float_hook=_es_float_hook)
+es_decoder = msgspec.json.Decoder(float_hook=es_float_hook)
 
 
 # --- the reference serializer ----------------------------------------------------------
@@ -191,13 +192,25 @@ def canonicalize(value: Any) -> bytes:
 
 
 # --- the fast path ---------------------------------------------------------------------
+def canonical_encode(value: Any) -> bytes:
+    """msgspec's sorted compact encoding: canonical JSON of data with ES-safe floats unless
+    `has_astral` says a key may sort differently."""
+    return _encode(value, order="sorted")
+
+
+def has_astral(encoded: bytes) -> bool:
+    """True when `encoded` holds a character beyond U+FFFF (code point and UTF-16 key
+    orders can then differ)."""
+    return not encoded.isascii() and any(lead in encoded for lead in _ASTRAL_LEADS)
+
+
 def canonical_fast(value: Any) -> bytes:
     """Canonical JSON of data whose floats are already ES-safe (`es_float`/`es_decoder`).
 
     Accepts msgspec Structs too (their fields are sorted by JSON name like dict keys).
     """
     out = _encode(value, order="sorted")
-    if out.isascii() or not any(lead in out for lead in _ASTRAL_LEADS):
+    if not has_astral(out):
         return out
     return canonicalize(_plain_decoder.decode(out))
 

@@ -32,6 +32,11 @@ def v2_checksum_of_parts(canonical_entries: Iterable[bytes]) -> str:
     return str(digest.hexdigest())
 
 
+def v2_checksum_of_array(canonical_array: bytes) -> str:
+    """Checksum from the canonical JSON of the whole `patterns` array."""
+    return str(xxhash.xxh3_64_hexdigest(canonical_array))
+
+
 def v2_checksum(patterns: list[Any]) -> str:
     """Checksum of plain JSON data (floats are made ES-safe here)."""
     return v2_checksum_of_parts(canonical_fast(es_ready(entry)) for entry in patterns)

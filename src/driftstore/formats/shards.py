@@ -15,7 +15,6 @@ the bytes depend only on the content.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,21 +23,22 @@ import msgspec
 from msgspec import UNSET
 
 from driftstore.errors import InvalidInputError
+from driftstore.formats import shard_fast
 from driftstore.formats.canonical import (
-    MAX_NESTING,
+    canonical_encode,
     canonical_fast,
     es_decoder,
     es_float,
     es_ready,
-    nests_deeper_than,
+    has_astral,
     pretty_es,
 )
-from driftstore.formats.checksum import V2_ALGORITHM, v2_checksum_of_parts
-from driftstore.formats.entries import entry_from_builtins
+from driftstore.formats.checksum import V2_ALGORITHM, v2_checksum_of_array, v2_checksum_of_parts
+from driftstore.formats.shard_entries import ImportedEntry as ImportedEntry
+from driftstore.formats.shard_entries import check_nesting as check_nesting
+from driftstore.formats.shard_entries import decode_v2_entries as decode_v2_entries
 from driftstore.model.enums import CATEGORY_SET, Status
-from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import (
-    EXTRAS_KEY,
     Confidence,
     Detector,
     Location,
@@ -47,15 +47,11 @@ from driftstore.model.pattern import (
 )
 from driftstore.model.records import Example, Variant
 from driftstore.model.validate import (
-    check_category,
     describe_validation_error,
-    normalise_locations,
 )
 
 V2_VERSION = "2.0.0"
 STATUS_KEYS = tuple(s.value for s in Status)
-
-_plain_decoder = msgspec.json.Decoder()
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -175,8 +171,19 @@ def v2_entry(
     p: Pattern,
     variants: list[Variant] | None = None,
     examples: list[Example] | None = None,
+    *,
+    ready: tuple[list[Any], list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The v2 entry of a pattern, ready for msgspec (see the module docstring for order)."""
+    """The v2 entry of a pattern, ready for msgspec (see the module docstring for order).
+
+    `ready` gives (locations, outliers) already in written form (`export_lists`), in
+    place of `p.locations` and `p.outliers`.
+    """
+    locations, outliers = (
+        ready
+        if ready is not None
+        else ([location_out(loc) for loc in p.locations], [location_out(loc) for loc in p.outliers])
+    )
     entry: dict[str, Any] = {
         "id": p.id,
         "subcategory": p.subcategory,
@@ -187,8 +194,8 @@ def v2_entry(
         "detector": detector_out(p.detector),
         "confidence": confidence_out(p.confidence),
         "confidenceLevel": p.level.value,
-        "locations": [location_out(loc) for loc in p.locations],
-        "outliers": [location_out(loc) for loc in p.outliers],
+        "locations": locations,
+        "outliers": outliers,
         "metadata": metadata_out(p.metadata),
         "severity": p.severity.value,
         "autoFixable": p.auto_fixable,
@@ -201,6 +208,11 @@ def v2_entry(
 
 
 def entries_checksum(entries: list[dict[str, Any]]) -> str:
+    """The v2 checksum of entries whose floats are ES-safe: one canonical encoding of the
+    whole array, or one per entry when a key could sort differently in UTF-16."""
+    whole = canonical_encode(entries)
+    if not has_astral(whole):
+        return v2_checksum_of_array(whole)
     return v2_checksum_of_parts(canonical_fast(entry) for entry in entries)
 
 
@@ -265,13 +277,6 @@ class ShardFile:
         return self.claimed == self.computed
 
 
-@dataclass
-class ImportedEntry:
-    pattern: Pattern
-    variants: list[Variant] | None
-    examples: list[Example] | None
-
-
 def is_v2_shard(data: bytes) -> bool:
     """True for a file driftstore wrote (version 2.0.0 and our checksum rule)."""
     try:
@@ -326,15 +331,13 @@ def read_v2_shard(data: bytes, *, path: str, expected_category: str | None) -> S
     statuses: list[str] = []
     parts: list[bytes] = []
     for index, raw in enumerate(head.patterns):
-        try:
-            value = es_decoder.decode(raw)
-        except (msgspec.DecodeError, ValueError, RecursionError) as exc:
-            raise InvalidInputError(f"{path}: patterns[{index}]: {exc}") from None
-        if not isinstance(value, dict):
-            raise InvalidInputError(f"{path}: patterns[{index}]: expected an object")
-        status = value.get("status")
+        fast = shard_fast.canonical_entry(raw)
+        if fast is None:
+            part, status = _canonical_entry(raw, where=f"{path}: patterns[{index}]")
+        else:
+            part, status = fast
         statuses.append(status if isinstance(status, str) else "")
-        parts.append(canonical_fast(value))
+        parts.append(part)
     shard = ShardFile(
         path=path,
         category=head.category,
@@ -354,123 +357,15 @@ def read_v2_shard(data: bytes, *, path: str, expected_category: str | None) -> S
     return shard
 
 
-_TOO_DEEP = f"nests deeper than {MAX_NESTING} levels; flatten it"
-
-
-def check_nesting(p: Pattern, *, where: str) -> None:
-    """Refuse free-form values (unknown keys, custom metadata) nested absurdly deep: the
-    writers recurse into them, so such input would fail later, on export."""
-    m = p.metadata
-    for name, value in (
-        ("entry", p.extras),
-        ("detector", p.detector.extras),
-        ("detector.config", p.detector.config.extras),
-        ("confidence", p.confidence.extras),
-        ("metadata", m.extras),
-        ("metadata.custom", m.custom),
-        ("metadata.version", m.version),
-    ):
-        if value is not UNSET and nests_deeper_than(value):
-            raise InvalidInputError(f"{where}: {name}: a value {_TOO_DEEP}")
-    for name, items in (("locations", p.locations), ("outliers", p.outliers)):
-        for index, loc in enumerate(items):
-            if loc.extras is not UNSET and nests_deeper_than(loc.extras):
-                raise InvalidInputError(f"{where}: {name}[{index}]: a value {_TOO_DEEP}")
-
-
-def _paths_look_clean(p: Pattern, clean: set[str]) -> bool:
-    """True when no location path needs normalising or could escape the project.
-
-    Each distinct path is looked at once per import (files repeat across thousands of
-    locations); only a pattern with a doubtful path pays for `normalise_locations`.
-    """
-    files = {loc.file for loc in p.locations}
-    files.update([loc.file for loc in p.outliers])
-    for f in files - clean:
-        if (
-            not f
-            or f[0] == "/"
-            or "\\" in f
-            or "//" in f
-            or "/./" in f
-            or ".." in f
-            or f.startswith("./")
-            or (len(f) > 1 and f[1] == ":")
-        ):
-            return False
-        clean.add(f)
-    return True
-
-
-def _decode_entry(raw: msgspec.Raw, *, where: str, category: str, clean: set[str]) -> ImportedEntry:
+def _canonical_entry(raw: msgspec.Raw, *, where: str) -> tuple[bytes, Any]:
+    """(canonical JSON, status) of an entry by the general path; InvalidInputError if bad."""
     try:
-        obj = _plain_decoder.decode(raw)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise InvalidInputError(f"{where}: not valid JSON ({exc})") from None
-    if not isinstance(obj, dict):
-        raise InvalidInputError(f"{where}: expected a JSON object for a pattern entry")
-    pid = obj.get("id")
-    label = f"{where} (pattern {pid!r})" if isinstance(pid, str) else where
-    raw_variants = obj.pop("variants", None)
-    raw_examples = obj.pop("examples", None)
-    entry_category = obj.setdefault("category", category)
-    if entry_category != category:
-        raise InvalidInputError(
-            f"{label}: category: {entry_category!r} in a shard of category {category!r}"
-        )
-    try:
-        pattern = msgspec.convert(obj, Pattern)
-    except msgspec.ValidationError as exc:
-        if "unknown field" not in str(exc) and EXTRAS_KEY not in obj:
-            raise InvalidInputError(f"{label}: {describe_validation_error(exc)}") from None
-        pattern = entry_from_builtins(obj, where=label)
-    else:
-        check_category(pattern, where=label)
-        if not _paths_look_clean(pattern, clean):
-            normalise_locations(pattern, where=label)
-    check_nesting(pattern, where=label)
-    variants = _records(raw_variants, "variants", Variant, pattern.id, label)
-    examples = _records(raw_examples, "examples", Example, pattern.id, label)
-    for v in variants or []:
-        if v.config_override is not None and nests_deeper_than(v.config_override):
-            raise InvalidInputError(f"{label}: variants: configOverride {_TOO_DEEP}")
-    for v in variants or []:
-        if v.scope_path is not None:
-            v.scope_path = safe_relative_path(v.scope_path, what=f"{label}: variant scopePath")
-    for e in examples or []:
-        e.file = safe_relative_path(e.file, what=f"{label}: example file")
-    return ImportedEntry(pattern, variants, examples)
-
-
-def _records(
-    raw: Any, key: str, kind: type[Variant] | type[Example], pattern_id: str, label: str
-) -> Any:
-    if raw is None:
-        return None
-    if not isinstance(raw, list):
-        raise InvalidInputError(f"{label}: {key}: expected an array")
-    out = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise InvalidInputError(f"{label}: {key}[{index}]: expected an object")
-        data = {k: v for k, v in item.items() if k not in ("id", "patternId")}
-        data["patternId"] = pattern_id
-        try:
-            out.append(msgspec.convert(data, kind))
-        except msgspec.ValidationError as exc:
-            raise InvalidInputError(
-                f"{label}: {key}[{index}].{describe_validation_error(exc)}"
-            ) from None
-    return out
-
-
-def decode_v2_entries(shard: ShardFile) -> Iterator[ImportedEntry]:
-    """Validated patterns (with their variants and examples) of a checked shard."""
-    clean: set[str] = set()
-    for index, raw in enumerate(shard.entries):
-        yield _decode_entry(
-            raw, where=f"{shard.path}: patterns[{index}]", category=shard.category, clean=clean
-        )
+        value = es_decoder.decode(raw)
+    except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{where}: expected an object")
+    return canonical_fast(value), value.get("status")
 
 
 def shard_path(patterns_dir: Path, category: str) -> Path:
