@@ -142,4 +142,6 @@ def merge_scan(
         cur.executemany(history.INSERT_HISTORY, history_rows)
         if bulk:
             patterns.create_location_indexes(cur)
+        if bulk or (report.added + report.removed) * 10 > len(states):
+            patterns.refresh_planner_stats(cur)
     return report
