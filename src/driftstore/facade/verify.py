@@ -1,6 +1,13 @@
 """Verify: SQLite's own checks on the database, plus the checksum of every pattern file
 present (driftstore's v2 shards, drift 0.9 status files, unified shards, lake shards;
-`.backups/` copies are history and are not checked)."""
+`.backups/` copies are history and are not checked).
+
+The database checks are SQLite's full `integrity_check` (not `quick_check`: only the full
+one compares each index with its table, and a damaged index serves wrong answers without
+any read failing) and `foreign_key_check`; then every row is read back the way driftstore
+reads it, and the running totals are recounted. The integrity check is the longest part
+(about 2 s at size M) and runs in a thread of its own, overlapping the row and file checks.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +53,8 @@ def _texts(check: Callable[[], list[str]]) -> tuple[list[str], bool]:
 
 
 def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
-    """SQLite's integrity_check runs in a thread of its own (SQLite works without the GIL,
-    and it is the longest part) while this one reads every row and checks the files."""
+    """Every check; SQLite works without the GIL, so its integrity check runs beside the
+    row and file checks of this thread."""
     name = display(db.path, root)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftstore-verify") as pool:
         deep = pool.submit(_sqlite_checks, db)
