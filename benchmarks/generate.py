@@ -29,23 +29,7 @@ from pathlib import Path
 
 import msgspec
 
-CATEGORIES = (
-    "api",
-    "auth",
-    "security",
-    "errors",
-    "logging",
-    "data-access",
-    "config",
-    "testing",
-    "performance",
-    "components",
-    "styling",
-    "structural",
-    "types",
-    "accessibility",
-    "documentation",
-)
+from driftstore.model.enums import CATEGORIES
 
 SUBCATEGORIES = (
     "naming",

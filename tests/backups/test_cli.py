@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from driftstore.cli.main import main
 from driftstore.formats import backups as fmt
 from tests.backups.conftest import manifest_bytes, member, tar_of, zst
+from tests.clirun import Result, run_cli
 from tests.conftest import REAL_DRIFT
 
 APPROVED = REAL_DRIFT / "jrmatherly__aionui" / ".drift" / "patterns" / "approved"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 Run = Callable[..., Result]
@@ -35,14 +22,7 @@ Run = Callable[..., Result]
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], root: Path) -> Run:
     def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main([*args, "--root", str(root)])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_cli(capsys, root, *args)
 
     return invoke
 

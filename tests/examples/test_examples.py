@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 import driftstore
 from driftstore import InvalidInputError, PatternNotFoundError
 from driftstore.facade.examples import MAX_EXAMPLE_LINES, language_for, parse_lines
+from tests.clirun import run_cli
 from tests.factories import make_pattern
-from tests.variants.cli_helper import assert_one_line_error, run_cli
+from tests.variants.cli_helper import assert_one_line_error
 
 SOURCE = "\n".join(f"const line{n} = {n};" for n in range(1, 31)) + "\n"
 

@@ -1,37 +1,8 @@
-"""Running the real `driftstore` entry point in-process (shared by the issue-4 tests)."""
+"""A check shared by the issue-4 CLI tests: bad input gives one line and an exit code."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from driftstore.cli.main import main
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> Result:
-    """`driftstore ARGS --root ROOT`, exit code and captured output."""
-    capsys.readouterr()
-    try:
-        main([*args, "--root", str(root)])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+from tests.clirun import Result
 
 
 def assert_one_line_error(result: Result, code: int, *needles: str) -> None:

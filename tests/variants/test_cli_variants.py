@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
 from tests.conftest import REAL_DRIFT
-from tests.variants.cli_helper import assert_one_line_error, run_cli
+from tests.variants.cli_helper import assert_one_line_error
 
 FVNKS = REAL_DRIFT / "fvnks__finanzsaas-chile" / ".drift" / "patterns" / "discovered"
 
