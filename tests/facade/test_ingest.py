@@ -172,3 +172,24 @@ def test_bulk_load_indexes_exist_after_a_successful_first_ingest(
     )
     assert "idx_pattern_locations_file" in plan
     assert len(store.by_file("f1.ts")) == len([i for i in range(30) if i % 7 == 1])
+
+
+def test_prune_backs_up_only_when_it_will_delete_and_only_after_the_scan_checks_out(
+    store: driftstore.PatternStore, tmp_path: Path
+) -> None:
+    store.ingest(_scan(tmp_path, [entry("a", files=["a.ts"]), entry("b", files=["b.ts"])]))
+    bad = entry("z")
+    bad["severity"] = "catastrophic"
+    with pytest.raises(InvalidInputError):
+        store.ingest(_scan(tmp_path, [entry("a", files=["a.ts"]), bad]), prune=True)
+    assert store.backups() == []  # a refused scan leaves no backup behind
+    nothing_to_delete = store.ingest(
+        _scan(tmp_path, [entry("a", files=["a.ts"]), entry("b", files=["b.ts"])]), prune=True
+    )
+    assert nothing_to_delete.backup is None and store.backups() == []
+    report = store.ingest(_scan(tmp_path, [entry("a", files=["a.ts"])]), prune=True)
+    assert report.removed == 1 and report.backup is not None
+    assert [b.id for b in store.backups()] == [report.backup]
+    # the backup holds the state from before this ingest: b is still in it
+    store.restore(report.backup)
+    assert store.exists("b")

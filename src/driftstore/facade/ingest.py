@@ -51,7 +51,12 @@ def merge_scan(
     *,
     prune: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    before_prune: Callable[[], str] | None = None,
 ) -> IngestReport:
+    """`before_prune` is called (and its backup id reported) only once the whole scan has
+    been read and validated and prune has something to delete. It runs inside the write
+    transaction, so a snapshot taken there (from a connection of its own, WAL) holds the
+    state before this ingest."""
     report = IngestReport()
     now = now_iso()
     with db.transaction() as cur:
@@ -120,25 +125,29 @@ def merge_scan(
                 on_progress(len(seen))
         if touched:
             cur.executemany("UPDATE patterns SET last_seen = ? WHERE id = ?", touched)
-        if prune:
-            for pid, (status, _h, _ls) in states.items():
-                if pid in seen or status != Status.DISCOVERED.value:
-                    continue
-                stored = patterns.load_pattern(cur, pid, with_locations=True)
-                assert stored is not None
-                patterns.delete_pattern(cur, pid)
-                history_rows.append(
-                    history.history_row(
-                        pid,
-                        HistoryAction.DELETED,
-                        snapshot(stored),
-                        None,
-                        at=now,
-                        reason="not seen by the scan (--prune)",
-                    )
+        doomed = [
+            pid
+            for pid, (status, _h, _ls) in states.items()
+            if prune and pid not in seen and status == Status.DISCOVERED.value
+        ]
+        if doomed and before_prune is not None:
+            report.backup = before_prune()
+        for pid in doomed:
+            stored = patterns.load_pattern(cur, pid, with_locations=True)
+            assert stored is not None
+            patterns.delete_pattern(cur, pid)
+            history_rows.append(
+                history.history_row(
+                    pid,
+                    HistoryAction.DELETED,
+                    snapshot(stored),
+                    None,
+                    at=now,
+                    reason="not seen by the scan (--prune)",
                 )
-                report.removed += 1
-                report.changed_ids.append(pid)
+            )
+            report.removed += 1
+            report.changed_ids.append(pid)
         cur.executemany(history.INSERT_HISTORY, history_rows)
         if bulk:
             patterns.create_location_indexes(cur)

@@ -268,9 +268,13 @@ class PatternStore:
             source = read_scan(entries)  # type: ignore[arg-type]
         else:
             source = (validated(p, where=f"pattern {p.id!r}") for p in entries)
-        backup_id = self.backup("ingest-prune") if prune else None
-        report = merge_scan(self.db, source, prune=prune, on_progress=on_progress)
-        report.backup = backup_id
+        report = merge_scan(
+            self.db,
+            source,
+            prune=prune,
+            on_progress=on_progress,
+            before_prune=lambda: self.backup("ingest-prune"),
+        )
         self._changed(report.changed_ids)
         return report
 
