@@ -164,3 +164,19 @@ def test_scan_round_trip(
     path.write_text(json.dumps(to_entry(original)) + "\n", encoding="utf-8")
     (back,) = read_scan(path)
     assert to_entry(back) == to_entry(original)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "where"),
+    [
+        ("array.json", b'[{"id": "a\xf3(", "category": "api"}]', "entry 0"),
+        ("lines.ndjson", b'{"id": "a\xf3(", "category": "api"}\n', "line 1"),
+    ],
+)
+def test_bytes_that_are_not_utf8_are_bad_input_not_a_damaged_store(
+    tmp_path: Path, name: str, data: bytes, where: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InvalidInputError, match=rf"{where}: malformed JSON \('utf-8'"):
+        list(read_scan(path))

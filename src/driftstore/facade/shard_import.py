@@ -76,7 +76,7 @@ def _index_stamps(folder: Path) -> dict[str, tuple[str, str]]:
         data = read_if_exists(folder / f"{name}.json")
         try:
             doc = msgspec.json.decode(data) if data is not None else None
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             continue  # derived data: a damaged index is rebuilt by the next export
         if isinstance(doc, dict) and isinstance(doc.get("generatedAt"), str):
             stamp = doc.pop("generatedAt")

@@ -70,7 +70,7 @@ def parse_config(config: str | dict[str, Any] | None) -> dict[str, Any] | None:
         return config
     try:
         value = msgspec.json.decode(config.encode())
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(
             f"variant config is not valid JSON ({exc}); give a JSON object like "
             "'{\"maxDepth\": 3}'"

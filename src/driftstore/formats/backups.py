@@ -177,7 +177,7 @@ def checksum_file(path: Path, name: str = SNAPSHOT) -> Member:
 def _check_manifest(raw: bytes, where: Path) -> Manifest:
     try:
         manifest = msgspec.json.decode(raw, type=Manifest)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # bad UTF-8 is not a DecodeError
         raise IntegrityError(f"{where}: the archive's manifest is not valid ({exc})") from None
     if manifest.format != FORMAT:
         raise IntegrityError(f"{where}: not a driftstore backup (format {manifest.format!r})")
@@ -353,7 +353,7 @@ def read_archive(archive: Path, into: Path, *, room_bytes: int) -> Manifest:
             )
             budget = _Budget(reader, MANIFEST_MAX + _HEADER_ROOM, archive)
             return _read_members(budget, archive, into, room_bytes)
-    except (tarfile.TarError, zstandard.ZstdError, EOFError) as exc:
+    except (tarfile.TarError, zstandard.ZstdError, EOFError, UnicodeDecodeError) as exc:
         raise IntegrityError(
             f"{archive}: the archive is damaged or truncated ({exc}); choose another backup"
         ) from None

@@ -101,7 +101,7 @@ def decode_entry(
         if "unknown field" in text or (category is not None and "`category`" in text):
             return entry_from_builtins(_decode_any(raw, where), where=where, category=category)
         raise InvalidInputError(f"{_label(raw, where)}: {describe_validation_error(exc)}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
     if not p.category and category is not None:
         p.category = category
@@ -112,7 +112,7 @@ def _label(raw: bytes | memoryview, where: str) -> str:
     """`where (id 'x')` when the entry's id can be read, so a user can find the entry."""
     try:
         obj = _any_decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return where
     pid = obj.get("id") if isinstance(obj, dict) else None
     return f"{where} (id {pid!r})" if isinstance(pid, str) else where
@@ -121,7 +121,7 @@ def _label(raw: bytes | memoryview, where: str) -> str:
 def _decode_any(raw: bytes | memoryview, where: str) -> Any:
     try:
         return _any_decoder.decode(raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
 
 

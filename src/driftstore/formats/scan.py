@@ -108,6 +108,8 @@ def _is_ndjson_line(line: bytes) -> bool:
         return False
     try:
         obj = msgspec.json.decode(text)
+    except UnicodeDecodeError:
+        return True  # an object line with bad bytes: let the line reader name it
     except msgspec.DecodeError:
         return False
     return isinstance(obj, dict) and "patterns" not in obj
@@ -142,7 +144,7 @@ def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
             )
     except msgspec.ValidationError as exc:
         raise InvalidInputError(f"{name}: not a scan ({str(exc).replace('`', '')})") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{name}: malformed JSON ({exc})") from None
     clean: set[str] = set()
     for index, raw in enumerate(entries):

@@ -129,7 +129,7 @@ def _decode_general(
     keeps unknown keys."""
     try:
         obj = _plain_decoder.decode(raw)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInputError(f"{where}: not valid JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise InvalidInputError(f"{where}: expected a JSON object for a pattern entry")

@@ -212,7 +212,7 @@ def decode_pattern(raw: bytes | msgspec.Raw, category: str) -> tuple[Pattern, An
     C, or None for the general path (any error, or an entry naming another category)."""
     try:
         entry = _import_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return None
     if entry.category is not UNSET and entry.category != category:
         return None

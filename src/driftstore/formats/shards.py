@@ -281,7 +281,7 @@ def is_v2_shard(data: bytes) -> bool:
     """True for a file driftstore wrote (version 2.0.0 and our checksum rule)."""
     try:
         head = _version_decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return False
     return bool(head.version == V2_VERSION and head.checksumAlgorithm == V2_ALGORITHM)
 
@@ -297,7 +297,7 @@ def read_v2_shard(data: bytes, *, path: str, expected_category: str | None) -> S
         raise InvalidInputError(
             f"{path}: not a shard (expected a JSON object with version, category, patterns)"
         ) from None
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInputError(
             f"{path}: not valid JSON ({exc}); the file is damaged or truncated — re-export it"
         ) from None
