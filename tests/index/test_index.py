@@ -251,3 +251,33 @@ def test_a_big_rescan_rebuilds_instead_of_reloading_one_by_one(
     assert len(store.by_file("src/g.ts")) == 300
     assert index.stats()["builds"] == 2
     assert_index_matches_sql(store, ["src/f0.ts", "src/g.ts"])
+
+
+def test_another_store_of_this_process_is_seen_at_once(store: driftstore.PatternStore) -> None:
+    """Asks between SQLite checks (at most one a millisecond) still see a commit made by a
+    second PatternStore of the same process on the same file."""
+    store.add(make_pattern("p1", files=["a.ts"]))
+    assert [p.id for p in store.by_file("a.ts")] == ["p1"]
+    with driftstore.open(store.root) as other:
+        other.add(make_pattern("p2", files=["a.ts"]))
+        assert [p.id for p in store.by_file("a.ts")] == ["p1", "p2"]
+        other.delete("p1")
+        assert [p.id for p in store.by_file("a.ts")] == ["p2"]
+    assert store._file_index().stats()["builds"] == 1
+
+
+def test_patterns_rewritten_out_of_id_order_are_reloaded_not_rebuilt(
+    store: driftstore.PatternStore,
+) -> None:
+    """A re-scan writes changed patterns in scan order, not id order: the index appends
+    their new rows in rowid order instead of giving up and rebuilding."""
+    ids = [f"p{i:02d}" for i in range(40)]
+    store.ingest([make_pattern(pid, files=["a.ts", f"b{i}.ts"]) for i, pid in enumerate(ids)])
+    assert len(store.by_file("a.ts")) == 40
+    index = store._file_index()
+    moved = list(reversed(ids[:8]))  # newest rowids for the smallest ids
+    store.ingest([make_pattern(pid, files=["c.ts"]) for pid in moved])
+    assert [p.id for p in store.by_file("c.ts")] == sorted(moved)
+    assert len(store.by_file("a.ts")) == 32
+    assert index.stats()["builds"] == 1
+    assert_index_matches_sql(store, ["a.ts", "c.ts", "b0.ts", "b9.ts"])

@@ -31,6 +31,11 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 READER_POOL_SIZE = 4
 
+#: commits made through any Database of this process, by resolved file path: caches in this
+#: process (the by-file index) compare it on every ask, which costs a dict lookup where
+#: asking SQLite (`PRAGMA data_version`) costs microseconds
+_local_commits: dict[str, int] = {}
+
 
 def _check_file(path: Path) -> bool:
     """Refuse a file that is not SQLite before SQLite touches it. Returns True if new."""
@@ -79,6 +84,7 @@ class Database:
     ) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
+        self._commit_key = str(path.resolve())
         self._write_lock = threading.RLock()
         self._depth = 0
         self._readers: queue.LifoQueue[apsw.Connection] = queue.LifoQueue()
@@ -191,6 +197,8 @@ class Database:
                 error = self._translate(exc)
                 self._rollback()
                 raise error from None
+            finally:
+                self.note_commit()
 
     def _translate(self, exc: apsw.Error) -> DriftStoreError:
         """Read the OS error before anything else runs on the writer and replaces it."""
@@ -246,6 +254,14 @@ class Database:
     ) -> list[tuple[Any, ...]]:
         with self.reader() as conn:
             return list(conn.execute(sql, params))
+
+    def note_commit(self) -> None:
+        """Count a commit (or a change made outside `transaction`, such as a restore)."""
+        _local_commits[self._commit_key] = _local_commits.get(self._commit_key, 0) + 1
+
+    def local_commits(self) -> int:
+        """Commits to this file by this process so far (see `_local_commits`)."""
+        return _local_commits.get(self._commit_key, 0)
 
     def data_version(self) -> int:
         """Changes when another connection (any process) has committed since the last call."""

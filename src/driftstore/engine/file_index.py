@@ -16,7 +16,7 @@ row's pattern by its run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,24 @@ def pattern_rows(conn: apsw.Connection, pattern_id: str) -> PatternRows:
         files=_strs.decode(files),
         compact=decode_compact((packs, confidences, side)),
     )
+
+
+def in_rowid_order(conn: apsw.Connection, pattern_ids: Iterable[str]) -> list[str]:
+    """Patterns by their first location rowid (those without rows first): the order in
+    which their rows can be appended to the index's runs."""
+    ids = sorted(set(pattern_ids))
+    first: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ", ".join("?" * len(batch))
+        first.update(
+            conn.execute(
+                "SELECT pattern_id, min(rowid) FROM pattern_locations "
+                f"WHERE pattern_id IN ({marks}) GROUP BY pattern_id",
+                batch,
+            )
+        )
+    return sorted(ids, key=lambda pid: (first.get(pid, -1), pid))
 
 
 def last_seen_by_id(conn: apsw.Connection) -> dict[str, str | None]:

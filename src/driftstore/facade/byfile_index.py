@@ -13,10 +13,12 @@ bytes each (measured: 51 MB of Python heap for the 1M-location M workload):
 
 A file's answer (patterns restricted to that file, with their effective settings) is
 built on first ask and kept in an LRU bounded by locations, so repeated asks cost a dict
-lookup. Freshness: every ask reads `PRAGMA data_version` on the index's own connection,
-which moves whenever anyone commits (this process's writer or another process); then the
-patterns named by newer history rows are reloaded, and quiet last_seen moves are patched.
-Returned patterns are shared with the cache: treat them as read-only.
+lookup. Freshness: a commit by this process (any PatternStore on the same file) is seen on
+the very next ask through a process-wide commit counter; another process's commit within
+CHECK_INTERVAL_S (1 ms), because `PRAGMA data_version` on the index's own connection is
+asked at most that often (it costs a few microseconds, a cached answer under one). Then
+the patterns named by newer history rows are reloaded in rowid order, and quiet last_seen
+moves are patched. Returned patterns are shared with the cache: treat them as read-only.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ import queue
 import threading
 import time
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,18 +52,38 @@ from driftstore.model.records import Variant
 #: location with its share of the pattern copies is ~450 bytes: 65,536 of them ~30 MB)
 DEFAULT_CACHE_LOCATIONS = 1 << 16
 
+#: how the rows of a run are built (`FileIndex._mode_of`): all {file, line, column}; all
+#: with isOutlier and confidence inline (drift's A2 shape); all with the backslash spelling
+#: of the path; anything else, row by row
+_PLAIN, _INLINE, _BACKSLASH, _MIXED = range(4)
+
+#: low bits of a packed row (engine.file_index): key absent (2 << OUTLIER_SHIFT); the same
+#: with BACKSLASH_BIT; isOutlier false / true, location list
+_PLAIN_BITS = frozenset({4})
+_BACKSLASH_BITS = frozenset({20})
+_INLINE_BITS = (frozenset({0}), frozenset({2}), frozenset({0, 2}))
+
+#: another process's commit is seen within this long; this process's own at once
+CHECK_INTERVAL_S = 0.001
+
 #: more changed patterns than this (or a quarter of all) at once: rebuild instead
 _RELOAD_LIMIT = 256
 
 
 class _Answer:
-    __slots__ = ("enabled", "everything", "size", "valid_until")
+    __slots__ = ("_enabled", "everything", "size", "valid_until")
 
     def __init__(self, everything: list[FilePattern], valid_until: float | None, size: int) -> None:
         self.everything = everything
-        self.enabled = [p for p in everything if p.effective.enabled]
+        self._enabled: list[FilePattern] | None = None
         self.valid_until = valid_until
         self.size = size
+
+    @property
+    def enabled(self) -> list[FilePattern]:
+        if self._enabled is None:
+            self._enabled = [p for p in self.everything if p.effective.enabled]
+        return self._enabled
 
 
 def _as_file_pattern(head: Pattern) -> FilePattern:
@@ -80,6 +102,9 @@ class FileIndex:
         self._version: int | None = None
         self._mark = 0
         self._pending = False
+        #: `Database.local_commits()` when last fresh, and when to ask SQLite again
+        self._local = -1
+        self._next_check = 0.0
         self.builds = 0
         self._reset()
 
@@ -96,6 +121,7 @@ class FileIndex:
         self._ends: list[int] = []
         self._slots: list[int] = []
         self._offsets: list[int] = []
+        self._modes: list[int] = []
         self._packs = array("q")
         self._confidences = array("d")
         self._side: dict[int, tuple[Any, ...]] = {}
@@ -112,6 +138,7 @@ class FileIndex:
                 self._source.close()
                 self._source = None
             self._reset()
+            self._next_check = 0.0
 
     def note_changed(self, ids: Iterable[str]) -> None:
         """This process committed changes: look at history on the next ask, whatever
@@ -126,7 +153,11 @@ class FileIndex:
         that file; those a variant disables there are left out if not include_disabled."""
         file = normalise_path(path)
         with self._lock:
-            self._freshen()
+            local = self.db.local_commits()
+            if time.monotonic() >= self._next_check or local != self._local or self._pending:
+                self._freshen()
+                self._local = local
+                self._next_check = time.monotonic() + CHECK_INTERVAL_S
             answer = self._cache.get(file)
             if answer is not None and (
                 answer.valid_until is None or time.time() < answer.valid_until
@@ -165,6 +196,7 @@ class FileIndex:
                 self._add_run(self._slot_of.get(pid, -1), first, count, offset)
                 offset += count
             self._bulk(conn)
+            self._set_modes(0)
         self._pending = False
         self._built = True
         self.builds += 1
@@ -207,6 +239,32 @@ class FileIndex:
         self._ends.append(first + count)
         self._slots.append(slot)
         self._offsets.append(offset)
+        self._modes.append(_MIXED)
+
+    def _set_modes(self, first_run: int) -> None:
+        """Classify runs from `first_run` on, once their packed rows are in."""
+        packs, confidences, offsets = self._packs, self._confidences, self._offsets
+        low = (31).__and__
+        for k in range(first_run, len(self._starts)):
+            a = offsets[k]
+            b = a + self._ends[k] - self._starts[k]
+            if a == b:
+                continue
+            bits = frozenset(map(low, packs[a:b]))
+            scores: Iterable[float] = confidences[a:b]
+            if 1 in bits:  # SIDE_BIT rows go row by row wherever they are; judge the rest
+                bits -= {1}
+                scores = [c for p, c in zip(packs[a:b], scores, strict=True) if p != 1]
+                if not scores:
+                    continue
+            if bits in _INLINE_BITS:
+                if min(scores) >= 0.0:
+                    self._modes[k] = _INLINE
+            elif max(scores) < 0.0:
+                if bits == _PLAIN_BITS:
+                    self._modes[k] = _PLAIN
+                elif bits == _BACKSLASH_BITS:
+                    self._modes[k] = _BACKSLASH
 
     def _take(self, chunk: sql.Compact) -> None:
         self._packs.extend(chunk.packs)
@@ -229,7 +287,7 @@ class FileIndex:
                 elif self._patch_last_seen(conn) or changed:
                     self._cache.clear()
                     self._cached = 0
-                    for pid in sorted(changed):
+                    for pid in sql.in_rowid_order(conn, changed):
                         self._reload(conn, pid)
                         if not self._built:
                             break
@@ -278,10 +336,12 @@ class FileIndex:
             self._built = False  # rowids went back (not written by driftstore): start over
             return
         offset = len(self._packs)
+        first_run = len(self._starts)
         for first, count in runs:
             self._add_run(slot, first, count, offset)
             offset += count
         self._take(rows.compact)
+        self._set_modes(first_run)
         added = self._added
         for rowid, file in zip(rows.rowids, rows.files, strict=True):
             added.setdefault(file, []).append(rowid)
@@ -310,41 +370,95 @@ class FileIndex:
         added = self._added.get(file)
         if added:
             rowids.extend(added)
-        rowids.sort()
+            rowids.sort()
         return rowids
 
-    def _group(self, file: str) -> dict[int, tuple[list[Location], list[Location]]]:
-        """The file's live rows as Locations, by pattern slot: (locations, outliers).
+    def _answer(self, file: str) -> _Answer:
+        """Build a file's answer: its rows, grouped by pattern, as Locations.
 
-        The hot loop of a first ask: constants of the packed layout are spelled as
-        literals (see engine.file_index) because attribute lookups here cost as much as
-        the work itself.
+        The hot path of a first ask. A file's rows of one pattern are a stretch of its
+        sorted rowids inside one run, found by bisection; runs whose rows all have the same
+        shape (`_mode_of`) are built by one comprehension each, the rest row by row.
+        Constants of the packed layout are spelled as literals (see engine.file_index)
+        because attribute lookups here cost as much as the work itself.
         """
-        groups: dict[int, tuple[list[Location], list[Location]]] = {}
+        rowids = self._rowids(file)
         starts, ends, slots, offsets = self._starts, self._ends, self._slots, self._offsets
-        packs, confidences, side = self._packs, self._confidences, self._side
+        modes, packs, confidences = self._modes, self._packs, self._confidences
         make = Location
-        backslashed: str | None = None
-        low = high = base = 0
-        group: tuple[list[Location], list[Location]] | None = None
-        for rowid in self._rowids(file):
-            if not low <= rowid < high:
-                i = bisect_right(starts, rowid) - 1
-                if i < 0 or rowid >= ends[i]:
-                    low = high = 0
-                    continue
-                low, high, base = starts[i], ends[i], offsets[i] - starts[i]
-                slot = slots[i]
-                group = None if slot < 0 else groups.setdefault(slot, ([], []))
-            if group is None:
+        groups: dict[int, tuple[list[Location], list[Location]]] = {}
+        n = len(rowids)
+        i = size = 0
+        while i < n:
+            rowid = rowids[i]
+            k = bisect_right(starts, rowid) - 1
+            if k < 0 or rowid >= ends[k]:
+                i += 1
                 continue
-            pos = base + rowid
+            j = i + 1
+            if j < n and rowids[j] < ends[k]:
+                j = bisect_left(rowids, ends[k], j + 1, n)
+            slot = slots[k]
+            if slot < 0:
+                i = j
+                continue
+            delta = offsets[k] - starts[k]
+            size += j - i
+            if j == i + 1:  # the common case: one row of this pattern in this file
+                built = self._rows(file, (rowid,), delta)
+                held = groups.get(slot)
+                if held is None:
+                    groups[slot] = built
+                else:
+                    held[0].extend(built[0])
+                    held[1].extend(built[1])
+                i = j
+                continue
+            ps = [packs[x + delta] for x in rowids[i:j]]
+            mode = modes[k]
+            if mode == _MIXED or 1 in ps:  # SIDE_BIT rows carry more than the pack says
+                built = self._rows(file, rowids[i:j], delta)
+            elif mode == _PLAIN:
+                built = ([make(file, p >> 18, p >> 5 & 0x1FFF) for p in ps], [])
+            elif mode == _INLINE:
+                cs = [confidences[x + delta] for x in rowids[i:j]]
+                built = (
+                    [
+                        make(file, p >> 18, p >> 5 & 0x1FFF, UNSET, UNSET, p & 2 == 2, c)
+                        for p, c in zip(ps, cs, strict=True)
+                    ],
+                    [],
+                )
+            else:  # _BACKSLASH
+                spelled = file.replace("/", "\\")
+                built = (
+                    [make(file, p >> 18, p >> 5 & 0x1FFF, original_file=spelled) for p in ps],
+                    [],
+                )
+            held = groups.get(slot)
+            if held is None:
+                groups[slot] = built
+            else:
+                held[0].extend(built[0])
+                held[1].extend(built[1])
+            i = j
+        return self._assemble(file, groups, size)
+
+    def _rows(
+        self, file: str, rowids: Sequence[int], delta: int
+    ) -> tuple[list[Location], list[Location]]:
+        """Rows of one run, one at a time: (locations, outliers)."""
+        packs, confidences, side = self._packs, self._confidences, self._side
+        built: tuple[list[Location], list[Location]] = ([], [])
+        backslashed: str | None = None
+        for rowid in rowids:
+            pos = rowid + delta
             packed = packs[pos]
             if packed & 1:  # SIDE_BIT
                 kind, loc = sql.side_location(file, side[rowid])
-                group[kind].append(loc)
+                built[kind].append(loc)
                 continue
-            loc = make(file, packed >> 18 & 0xFFFFFF, packed >> 5 & 0x1FFF)
+            loc = Location(file, packed >> 18, packed >> 5 & 0x1FFF)
             flag = packed >> 1 & 3  # OUTLIER_SHIFT: 0 false, 1 true, 2 absent
             if flag != 2:
                 loc.is_outlier = flag == 1
@@ -355,37 +469,37 @@ class FileIndex:
                 if backslashed is None:
                     backslashed = file.replace("/", "\\")
                 loc.original_file = backslashed
-            group[packed >> 3 & 1].append(loc)  # KIND_SHIFT
-        return groups
+            built[packed >> 3 & 1].append(loc)  # KIND_SHIFT
+        return built
 
-    def _answer(self, file: str) -> _Answer:
-        groups = self._group(file)
-        now: datetime | None = None
-        until: datetime | None = None
-        found: list[FilePattern] = []
-        heads = self._heads
+    def _assemble(
+        self, file: str, groups: dict[int, tuple[list[Location], list[Location]]], size: int
+    ) -> _Answer:
+        heads, variants_of = self._heads, self._variants
         if groups and max(groups) < self._id_ordered:
             order = sorted(groups)  # slots of one build follow the ids
         else:
             order = sorted(groups, key=lambda s: heads[s].id)  # type: ignore[union-attr]
+        now: datetime | None = None
+        until: datetime | None = None
+        found: list[FilePattern] = []
+        replace = msgspec.structs.replace
         for slot in order:
             head = heads[slot]
             assert head is not None
             locations, outliers = groups[slot]
-            variants = self._variants.get(slot)
-            effective = head.effective
+            variants = variants_of.get(slot)
             if variants:
                 now = now or datetime.now(UTC)
                 effective = resolve(head.severity, variants, file, now)
                 ends_at = next_change(variants, file, now)
                 if ends_at is not None and (until is None or ends_at < until):
                     until = ends_at
-            found.append(
-                msgspec.structs.replace(
-                    head, locations=locations, outliers=outliers, effective=effective
+                found.append(
+                    replace(head, locations=locations, outliers=outliers, effective=effective)
                 )
-            )
-        size = sum(len(a) + len(b) for a, b in groups.values())
+            else:
+                found.append(replace(head, locations=locations, outliers=outliers))
         answer = _Answer(found, None if until is None else until.timestamp(), size)
         self._remember(file, answer)
         return answer
