@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import driftstore
 from driftstore import Location, Severity
@@ -281,3 +283,38 @@ def test_patterns_rewritten_out_of_id_order_are_reloaded_not_rebuilt(
     assert len(store.by_file("a.ts")) == 32
     assert index.stats()["builds"] == 1
     assert_index_matches_sql(store, ["a.ts", "c.ts", "b0.ts", "b9.ts"])
+
+
+_SHAPES = {
+    "plain": lambda f, n: Location(file=f, line=n + 1, column=n % 7),
+    "inline": lambda f, n: Location(
+        file=f, line=n + 1, column=2, is_outlier=n % 5 == 0, confidence=(n % 10) / 10
+    ),
+    "windows": lambda f, n: Location(file=f.replace("/", "\\"), line=n + 1, column=1),
+    "outlier": lambda f, n: Location(file=f, line=n + 1, column=3, outlier_reason="x"),
+}
+
+
+@given(
+    shapes=st.lists(
+        st.tuples(st.sampled_from(sorted(_SHAPES)), st.integers(1, 9), st.booleans()),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=30, deadline=None)
+def test_runs_of_one_shape_answer_like_sql(tmp_path_factory: Any, shapes: Any) -> None:
+    """Runs whose rows share a shape are built in bulk: several rows per file, mixed with
+    listed outliers (rows that do not pack), must still come out exactly as SQL has them."""
+    root = tmp_path_factory.mktemp("shapes")
+    files = ["src/a.ts", "src/sub/b.ts"]
+    with driftstore.open(root) as store:
+        found = []
+        for i, (shape, count, listed) in enumerate(shapes):
+            p = make_pattern(f"p{i}", files=[])
+            p.locations = [_SHAPES[shape](files[n % 2], n) for n in range(count)]
+            if listed:
+                p.outliers = [Location(file=files[0], line=99, column=1, reason="r")]
+            found.append(p)
+        store.ingest(found)
+        assert_index_matches_sql(store, files)
