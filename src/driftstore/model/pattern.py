@@ -28,8 +28,13 @@ Count = Annotated[int, Meta(ge=0, le=INT64_MAX)]
 #: JSON name of the struct slot that carries keys driftstore does not model
 EXTRAS_KEY = "__extras__"
 
+# Location and Pattern are plain data (no reference cycles), so they opt out of the cyclic
+# garbage collector (gc=False): a by-file answer or a scan makes thousands of them, and
+# tracking them made collections a quarter to a third of the by-file index's CPU time
+# (measured: mean first ask at M 209-360 µs -> 145-260 µs CPU).
 
-class Location(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True):
+
+class Location(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True, gc=False):
     """Where a pattern occurs, or (in `outliers`, or with isOutlier) where it is broken.
 
     `file` is always the normalised, project-relative path with `/`; `original_file`
@@ -95,7 +100,7 @@ class Metadata(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields
     extras: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name=EXTRAS_KEY)
 
 
-class Pattern(Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
+class Pattern(Struct, rename="camel", forbid_unknown_fields=True, kw_only=True, gc=False):
     """A convention found in a codebase, with its evidence and the team's decision."""
 
     id: PatternId
