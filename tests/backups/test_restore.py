@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,12 +11,10 @@ import pytest
 
 import driftstore
 from driftstore.errors import (
-    DriftStoreError,
     IntegrityError,
     NotADriftStoreError,
     SchemaTooNewError,
     StorageFullError,
-    StoreBusyError,
 )
 from driftstore.facade import backups as backup_ops
 from driftstore.formats import backups as fmt
@@ -98,28 +94,32 @@ def test_failure_while_checking_the_snapshot_changes_nothing(
     assert _leftovers(filled) == []
 
 
-def test_failure_at_the_final_rename_leaves_the_old_database(
+def test_failure_during_the_copy_leaves_the_old_database(
     filled: driftstore.PatternStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The last step fails after the store's connections were closed: the store reopens
-    the untouched old file."""
+    """The copy into the live database fails with every page but the last written: the
+    copy is rolled back, its safety backup removed, and the store stays open and writable."""
     backup_id = filled.backup()
     _change(filled)
-    before = state(filled)
-    real_replace = os.replace
+    before, listed = state(filled), filled.backups()
+    real_copy = backup_ops.copy_into
 
-    def failing_replace(src: str | Path, dst: str | Path) -> None:
-        if Path(dst) == filled.db_path:
-            raise OSError(errno.EIO, "Input/output error", str(dst))
-        real_replace(src, dst)
+    def failing_copy(dest: Any, snapshot: Path, *, path: Path, **hooks: Any) -> None:
+        def fail() -> None:
+            hooks["before_commit"]()
+            raise StorageFullError(f"{path}: injected: no room")
 
-    monkeypatch.setattr(backup_ops.os, "replace", failing_replace)
-    with pytest.raises(DriftStoreError, match="Input/output error"):
+        real_copy(dest, snapshot, path=path, **{**hooks, "before_commit": fail})
+
+    monkeypatch.setattr(backup_ops, "copy_into", failing_copy)
+    with pytest.raises(StorageFullError, match="injected"):
         filled.restore(backup_id)
     monkeypatch.undo()
     assert state(filled) == before
+    assert filled.backups() == listed
     filled.approve("p5")  # and it is writable
     assert _leftovers(filled) == []
+    assert filled.verify().ok
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.9])
@@ -184,22 +184,64 @@ def test_snapshot_of_another_sqlite_database_is_refused(
     assert filled.count() == 20
 
 
-def test_restore_waits_for_no_one_and_refuses_while_another_reader_is_mid_read(
+def test_a_reader_mid_read_keeps_its_snapshot_and_then_sees_the_restore(
+    filled: driftstore.PatternStore,
+) -> None:
+    """No file is swapped under anyone: a read transaction open during the restore goes
+    on reading the state it started with, and its next one sees the restored state."""
+    backup_id = filled.backup()
+    filled.delete("p2")
+    other = apsw.Connection(str(filled.db_path), flags=apsw.SQLITE_OPEN_READONLY)
+    count = "SELECT count(*) FROM patterns"
+    try:
+        other.execute("BEGIN")
+        assert other.execute(count).fetchall() == [(19,)]
+        filled.restore(backup_id)
+        assert other.execute(count).fetchall() == [(19,)]
+        other.execute("COMMIT")
+        assert other.execute(count).fetchall() == [(20,)]
+    finally:
+        other.close()
+    assert filled.count() == 20
+
+
+def test_a_second_store_object_in_this_process_sees_the_restore_and_writes_into_it(
     filled: driftstore.PatternStore,
 ) -> None:
     backup_id = filled.backup()
-    filled.db.writer.set_busy_timeout(50)
-    other = apsw.Connection(str(filled.db_path), flags=apsw.SQLITE_OPEN_READONLY)
-    other.execute("BEGIN")
-    other.execute("SELECT count(*) FROM patterns").fetchall()
-    try:
-        with pytest.raises(StoreBusyError, match="another process"):
-            filled.restore(backup_id)
-    finally:
-        other.execute("COMMIT")
-        other.close()
-    assert filled.count() == 20
-    assert len(filled.backups()) == 1
+    with driftstore.open(filled.root) as second:
+        assert [p.id for p in second.by_file("src/m0/f3.ts")] == ["p3"]  # builds its index
+        filled.delete("p3")
+        assert second.by_file("src/m0/f3.ts") == []
+        filled.restore(backup_id)
+        assert [p.id for p in second.by_file("src/m0/f3.ts")] == ["p3"]
+        second.add(make_pattern("late", files=["src/late.ts"]))
+    assert filled.count() == 21 and filled.exists("late")
+    assert filled.verify().ok
+
+
+def test_a_commit_made_while_the_restore_prepares_is_in_its_safety_backup(
+    filled: driftstore.PatternStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection commits after the safety backup began but before the restore
+    takes the write lock: the safety backup is taken again under the lock, so undoing the
+    restore brings that commit back."""
+    backup_id = filled.backup()
+    real_extracted = backup_ops._extracted
+
+    def extracted_while_someone_writes(archive: Path, work: Path, *, sync: bool) -> Path:
+        with driftstore.open(filled.root) as other:
+            other.add(make_pattern("late", files=["src/late.ts"]))
+        return real_extracted(archive, work, sync=sync)
+
+    monkeypatch.setattr(backup_ops, "_extracted", extracted_while_someone_writes)
+    report = filled.restore(backup_id)
+    monkeypatch.undo()
+    assert not filled.exists("late") and filled.count() == 20
+    assert [b.reason for b in filled.backups()].count("restore") == 1  # the stale one is gone
+    assert report.backup is not None
+    filled.restore(report.backup)
+    assert filled.exists("late") and filled.count() == 21
 
 
 # --- a database that cannot be opened ---------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import driftstore
 from driftstore import ChecksumMismatchError, Example, Pattern, Scope, Severity, Variant
 from driftstore.engine import examples as example_sql
+from driftstore.engine import integrity
 from driftstore.engine import variants as variant_sql
 from driftstore.errors import InvalidInputError
 from driftstore.facade import exchange
@@ -420,7 +421,9 @@ def test_export_refuses_a_category_that_would_name_a_file_elsewhere(
     filled: driftstore.PatternStore, root: Path
 ) -> None:
     raw = apsw.Connection(str(root / ".drift" / "drift.db"))
-    raw.execute("UPDATE patterns SET category = '../../escape' WHERE id = 'u1'")
+    with raw:  # a deliberate edit: its digests are renewed, or export would refuse it
+        raw.execute("UPDATE patterns SET category = '../../escape' WHERE id = 'u1'")
+        integrity.fill_digests(raw.cursor())
     raw.close()
     with pytest.raises(driftstore.IntegrityError, match=r"'\.\./\.\./escape'"):
         filled.export(root / "out")

@@ -3,9 +3,10 @@ truncated or scribbled on; a shard with a flipped byte.
 
 The promise checked: driftstore either serves exactly what was stored, or says what is
 wrong and how to recover (`driftstore verify`, `driftstore backup restore ID`) in one line
-with a non-zero exit, and that recovery works. Flips are classified and counted; the ones
-SQLite cannot notice (a byte inside a text value of a column no index covers) are counted
-as `undetected` — the limit the README's security section states.
+with a non-zero exit, and that recovery works. Flips are classified and counted. SQLite
+alone cannot notice a flip inside a value no index covers (it keeps no page checksums);
+the digests stored beside every row (`engine.integrity`) do, so `undetected` (different
+data served while verify passes) fails the test.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import msgspec
 import pytest
 
 import driftstore
+from driftstore.engine import integrity
 from driftstore.model.entry import to_entry
 from tests.faults import tally
 from tests.faults.checks import State, db_path, open_and_check
@@ -227,23 +229,28 @@ def _cli_says_so(root: Path) -> None:
         _names_damage_and_way_out(one_line_error(verify, 1, *DAMAGE))
 
 
-def test_flipped_bit_anywhere_never_crashes_and_is_counted(base: Base) -> None:
-    """Anywhere in the file: never a traceback, always one clear line when reading fails.
-    Flips inside a text or number that no index covers cannot be seen by SQLite (it keeps
-    no page checksums); they are counted, not hidden."""
+def test_flipped_bit_anywhere_is_served_right_or_reported(base: Base) -> None:
+    """Anywhere in the file: never a traceback, always one clear line when reading fails,
+    and never different data while verify passes. Flips inside a text or number that no
+    index covers are invisible to SQLite (it keeps no page checksums); the stored digests
+    make verify (and a read of the pattern) see them."""
     rng = random.Random(tally.seed() + 3)
     flips = tally.count("DRIFTSTORE_FLIPS", 40, 1000)
     seen: dict[str, int] = {}
+    undetected: list[int] = []
     for n in range(flips):
         at = rng.randrange(len(base.data))
         root = base.damaged(_flip(base.data, at, rng))
         outcome = classify(root, base.truth)
         seen[outcome] = seen.get(outcome, 0) + 1
         tally.add(f"flipped bits, anywhere: {outcome}")
+        if outcome == "undetected":
+            undetected.append(at)
         if outcome == "read" and n % 4 == 0:
             _cli_says_so(root)
         shutil.rmtree(root)
     tally.add("corruptions detected", seen.get("read", 0) + seen.get("verify", 0))
+    assert not undetected, f"wrong data served while verify passed, flips at {undetected}"
     assert seen.get("read", 0) + seen.get("verify", 0) > 0
 
 
@@ -392,7 +399,8 @@ def test_rows_damaged_past_sqlites_checks_are_named_not_served(
     assert classify(root, base.truth) == "read", what
     verify = cli("verify", "--json", "--root", str(root))
     assert verify.returncode == 1, verify.stderr
-    assert any("cannot be read" in p["problem"] for p in json.loads(verify.stdout)["problems"])
+    named = ("cannot be read", integrity.MISMATCH)  # a value SQLite reads, or its digest
+    assert any(w in p["problem"] for p in json.loads(verify.stdout)["problems"] for w in named)
     _cli_says_so(root)
     tally.add("corruptions detected")
     tally.add("corruptions detected: rows valid to SQLite, unreadable to driftstore")

@@ -122,6 +122,31 @@ def writer(root: Path, prefix: str, seconds: float) -> int:
     return 0
 
 
+def holder(root: Path) -> int:
+    """Keep one store open and answer commands from stdin, one line each: `count`, `file
+    PATH` (by-file ids, from the in-memory index), `add ID`, `quit`. What another process
+    does to the store meanwhile (a restore) must show in the next answer."""
+    from tests.factories import make_pattern
+
+    with driftstore.open(root) as store:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            try:
+                if command == "count":
+                    print(store.count(), flush=True)
+                elif command == "file":
+                    print(",".join(p.id for p in store.by_file(arg)), flush=True)
+                elif command == "add":
+                    store.add(make_pattern(arg, files=[f"src/{arg}.ts"]))
+                    print("added", flush=True)
+                else:
+                    return 0
+            except driftstore.DriftStoreError as exc:
+                print(f"driftstore: {exc}", flush=True)
+    return 0
+
+
 def wal_writer(root: Path, generations: int) -> int:
     """Commit `generations` scans with checkpoints off, then wait to be killed: the WAL
     then holds every one of those commits and the database file none of them."""
@@ -146,4 +171,6 @@ if __name__ == "__main__":
         sys.exit(open_only(Path(root_arg)))
     if role == "wal":
         sys.exit(wal_writer(Path(root_arg), int(rest[0])))
+    if role == "holder":
+        sys.exit(holder(Path(root_arg)))
     sys.exit(operation(role, Path(root_arg), rest))

@@ -31,10 +31,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 READER_POOL_SIZE = 4
 
-#: commits made through any Database of this process, by resolved file path: caches in this
-#: process (the by-file index) compare it on every ask, which costs a dict lookup where
-#: asking SQLite (`PRAGMA data_version`) costs microseconds
-_local_commits: dict[str, int] = {}
+#: commits made, and read snapshots begun, through any Database of this process, by resolved
+#: file path. Caches in this process (the by-file index) compare it on every ask, a dict
+#: lookup where asking SQLite (`PRAGMA data_version`) costs microseconds: a commit here
+#: must be seen at once, and so must anything a read here may already have seen (a thread
+#: that read a pattern must not then get an older answer from the cache)
+_local_marks: dict[str, int] = {}
 
 
 def _check_file(path: Path) -> bool:
@@ -90,6 +92,7 @@ class Database:
         self._readers: queue.LifoQueue[apsw.Connection] = queue.LifoQueue()
         self._all_readers: list[apsw.Connection] = []
         self._readers_lock = threading.Lock()
+        self._background: list[threading.Thread] = []
         self._closed = False
         is_new = _check_file(path)
         try:
@@ -200,6 +203,39 @@ class Database:
             finally:
                 self.note_commit()
 
+    @contextmanager
+    def exclusive(self) -> Iterator[apsw.Connection]:
+        """The writer with no transaction open, for work that takes SQLite's write lock
+        itself (a restore through the backup API); this process's writes wait meanwhile.
+        Counted as a commit afterwards, so this process's caches look again."""
+        self._check_open()
+        with self._write_lock:
+            if self._depth:
+                raise DriftStoreError(f"{self.path}: cannot restore inside a transaction")
+            try:
+                yield self.writer
+            finally:
+                self.note_commit()
+
+    def fold_wal_soon(self) -> None:
+        """Copy the WAL into the database file from a thread and connection of their own,
+        blocking no reader or writer (a restore leaves a whole database in the WAL, and a
+        commit through the backup API starts no automatic checkpoint); `close` waits for
+        it. What it cannot copy now (a reader still on old frames) SQLite's next
+        checkpoint does."""
+
+        def run() -> None:
+            with suppress(apsw.Error):
+                conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READWRITE)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    conn.close()
+
+        thread = threading.Thread(target=run, name="driftstore-checkpoint", daemon=True)
+        thread.start()
+        self._background.append(thread)
+
     def _translate(self, exc: apsw.Error) -> DriftStoreError:
         """Read the OS error before anything else runs on the writer and replaces it."""
         return translate(exc, self.path, system_errno=self.writer.system_errno)
@@ -228,6 +264,7 @@ class Database:
             conn = self._new_reader()
         try:
             conn.execute("BEGIN")
+            self.note_commit()  # what this snapshot sees, caches must see too
             try:
                 yield conn
             finally:
@@ -257,11 +294,11 @@ class Database:
 
     def note_commit(self) -> None:
         """Count a commit (or a change made outside `transaction`, such as a restore)."""
-        _local_commits[self._commit_key] = _local_commits.get(self._commit_key, 0) + 1
+        _local_marks[self._commit_key] = _local_marks.get(self._commit_key, 0) + 1
 
-    def local_commits(self) -> int:
-        """Commits to this file by this process so far (see `_local_commits`)."""
-        return _local_commits.get(self._commit_key, 0)
+    def local_marks(self) -> int:
+        """Commits and read snapshots of this file in this process so far (`_local_marks`)."""
+        return _local_marks.get(self._commit_key, 0)
 
     def data_version(self) -> int:
         """Changes when another connection (any process) has committed since the last call."""
@@ -276,6 +313,8 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        for thread in self._background:
+            thread.join()
         with self._readers_lock:
             readers, self._all_readers = self._all_readers, []
         for conn in readers:

@@ -23,6 +23,8 @@ E = TypeVar("E", bound=Enum)
 
 #: OS errors that mean "no room to write": a full disk, a quota, a file-size limit
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+#: SQL errors that mean a table, column or index of the schema is gone
+_SCHEMA_GONE = ("no such column", "no such table", "no such index", "malformed database schema")
 
 
 def translate(
@@ -59,6 +61,13 @@ def translate(
             f"{path}: the database is corrupt; run 'driftstore verify' and restore a backup with "
             "'driftstore backup restore ID'"
         )
+    if isinstance(exc, apsw.SQLError) and any(m in str(exc) for m in _SCHEMA_GONE):
+        # driftstore's own statements name only tables and columns its schema has: one
+        # that is missing was lost from the file (a damaged sqlite_schema, or a hand edit)
+        return IntegrityError(
+            f"{path}: the database's schema is damaged ({exc}); run 'driftstore verify' and "
+            "restore a backup with 'driftstore backup restore ID'"
+        )
     if isinstance(
         exc, apsw.IOError | apsw.CantOpenError | apsw.PermissionsError | apsw.ReadOnlyError
     ):
@@ -88,8 +97,9 @@ DAMAGED_DATA = (UnicodeDecodeError, msgspec.DecodeError, msgspec.ValidationError
 
 def damaged(exc: Exception, path: Path | str) -> IntegrityError:
     """A row that cannot be read: never serve a guess, send the user to verify/restore."""
-    reason = str(exc).splitlines()[0][:120]
+    reason = str(exc).splitlines()[0][:160]
+    lead = getattr(exc, "lead", "stored data cannot be read")
     return IntegrityError(
-        f"{path}: stored data cannot be read ({reason}); the database is damaged — run "
+        f"{path}: {lead} ({reason}); the database is damaged — run "
         "'driftstore verify' and restore a backup with 'driftstore backup restore ID'"
     )

@@ -6,12 +6,19 @@ from typing import Any
 
 import apsw
 
+from driftstore.engine import integrity
 from driftstore.model.records import Example
 
-_COLUMNS = "id, pattern_id, file, code, line_start, line_end, is_positive, language, created_at"
+#: the digested columns (`integrity.EXAMPLE_COLUMNS`) follow id, in table order
+_COLUMNS = (
+    "id, pattern_id, file, code, line_start, line_end, is_positive, created_at, language, "
+    "row_digest"
+)
 
 
 def _example(row: tuple[Any, ...]) -> Example:
+    """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
+    integrity.check_row("pattern_examples", row[0], row[1:9], row[9])
     return Example(
         id=row[0],
         pattern_id=row[1],
@@ -20,25 +27,26 @@ def _example(row: tuple[Any, ...]) -> Example:
         line_start=row[4],
         line_end=row[5],
         is_positive=bool(row[6]),
-        language=row[7],
-        created_at=row[8],
+        created_at=row[7],
+        language=row[8],
     )
 
 
 def insert_example(cur: apsw.Cursor, e: Example, *, created_at: str) -> int:
+    row = (
+        e.pattern_id,
+        e.file,
+        e.code,
+        e.line_start,
+        e.line_end,
+        int(e.is_positive),
+        e.created_at or created_at,
+        e.language,
+    )
     cur.execute(
         "INSERT INTO pattern_examples (pattern_id, file, code, line_start, line_end, "
-        "is_positive, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            e.pattern_id,
-            e.file,
-            e.code,
-            e.line_start,
-            e.line_end,
-            int(e.is_positive),
-            e.language,
-            e.created_at or created_at,
-        ),
+        "is_positive, created_at, language, row_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*row, integrity.row_digest("pattern_examples", row)),
     )
     return int(cur.connection.last_insert_rowid())
 

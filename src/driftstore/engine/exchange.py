@@ -237,33 +237,63 @@ FULL_COLUMNS = tuple(_EXPORT_COLUMNS)
 LEAN_COLUMNS = tuple(name for name in FULL_COLUMNS if name not in FULL_ONLY)
 
 
-def _export_select(names: tuple[str, ...]) -> str:
+def _export_select(names: tuple[str, ...], where: str) -> str:
     columns = ", ".join(f"{_EXPORT_COLUMNS[name]} AS {name}" for name in names)
-    return f"SELECT {columns} FROM pattern_locations WHERE pattern_id = ? ORDER BY id"
+    return f"SELECT {columns} FROM pattern_locations WHERE {where} ORDER BY id"
 
 
-_LEAN_SELECT = _export_select(LEAN_COLUMNS)
-_FULL_SELECT = _export_select(FULL_COLUMNS)
+_BY_PATTERN = "pattern_id = ?"
+_BY_SPAN = "id BETWEEN ? AND ?"
+_LEAN_SELECT = _export_select(LEAN_COLUMNS, _BY_PATTERN)
+_LEAN_SPAN_SELECT = _export_select(LEAN_COLUMNS, _BY_SPAN)
+_FULL_SELECT = _export_select(FULL_COLUMNS, _BY_PATTERN)
+
+
+def location_spans(conn: apsw.Connection | apsw.Cursor) -> dict[str, tuple[int, int]]:
+    """pattern id -> (first, last) row id, for each pattern whose location rows are
+    consecutive rows of the table (an ingest writes them so; an edit may not).
+
+    One pass over the pattern_id index (~0.1 s at size M). Reading such a pattern's rows
+    by row-id range walks the table in order instead of looking up each row through the
+    index, which costs about a third of a v2 export's reading.
+    """
+    return {
+        pid: (first, last)
+        for pid, first, last, count in conn.execute(
+            "SELECT pattern_id, min(id), max(id), count(*) FROM pattern_locations "
+            "GROUP BY pattern_id"
+        )
+        if last - first + 1 == count  # every row id in between is one of the pattern's
+    }
 
 
 def export_category(
-    conn: apsw.Connection | apsw.Cursor, category: str, make: Callable[..., T]
+    conn: apsw.Connection | apsw.Cursor,
+    category: str,
+    make: Callable[..., T],
+    spans: dict[str, tuple[int, int]] | None = None,
 ) -> Iterator[tuple[Pattern, list[T]]]:
     """Each pattern of a category by id (without locations), with its location rows made
     by `make` from the LEAN_COLUMNS, in stored order.
 
     The v2 export's hot path: a million rows become writer structs in C (`starmap`), with
-    no Python code per row; fewer columns cost less per row.
+    no Python code per row; fewer columns cost less per row. `spans` (`location_spans`,
+    read in the same transaction) lets consecutive rows be read as a row-id range; a
+    pattern missing from it is read through the pattern_id index.
     """
+    spans = spans or {}
     for row in list(
         conn.execute(
             f"SELECT {PATTERN_SELECT} FROM patterns WHERE category = ? ORDER BY id", (category,)
         )
     ):
-        yield (
-            row_to_pattern(row, None),
-            list(starmap(make, conn.execute(_LEAN_SELECT, (row[0],)))),
+        span = spans.get(row[0])
+        cursor = (
+            conn.execute(_LEAN_SELECT, (row[0],))
+            if span is None
+            else conn.execute(_LEAN_SPAN_SELECT, span)
         )
+        yield row_to_pattern(row, None), list(starmap(make, cursor))
 
 
 def export_locations(
@@ -281,19 +311,26 @@ def stored_locations(
     return [loc for kind, loc in found if kind == 0], [loc for kind, loc in found if kind == 1]
 
 
+_EXTRAS_AT = LOCATION_SELECT.split(", ").index("extras")
+
+
 def _unreadable_location(conn: apsw.Connection | apsw.Cursor) -> str | None:
     """Why a location row does not read back, or None: each text column must decode (the
     only way a plain row can fail) and each row with extras goes through the read mapping.
-    One pass over the table instead of a query per pattern."""
+
+    `file` and `pattern_id` are decoded once per distinct value, from their indexes (20k
+    files, not a million rows, at size M; the integrity check holds each index equal to
+    its table); one scan hands over the rows with a rarely set column, extras included."""
     try:
-        for _row in conn.execute(
-            "SELECT pattern_id, file, outlier_reason, snippet, original_file FROM pattern_locations"
-        ):
-            pass
+        for column in ("file", "pattern_id"):
+            for _row in conn.execute(f"SELECT DISTINCT {column} FROM pattern_locations"):
+                pass
         for row in conn.execute(
-            f"SELECT {LOCATION_SELECT} FROM pattern_locations WHERE extras IS NOT NULL"
+            f"SELECT {LOCATION_SELECT} FROM pattern_locations WHERE outlier_reason IS NOT NULL "
+            "OR snippet IS NOT NULL OR original_file IS NOT NULL OR extras IS NOT NULL"
         ):
-            row_to_location(row)
+            if row[_EXTRAS_AT] is not None:
+                row_to_location(row)
     except DAMAGED_DATA as exc:
         return str(exc)
     return None

@@ -7,14 +7,16 @@ from typing import Any
 import apsw
 import msgspec
 
+from driftstore.engine import integrity
 from driftstore.engine.errors import stored
 from driftstore.engine.sql import scalar
 from driftstore.model.enums import HistoryAction
 from driftstore.model.records import HistoryEntry
 
+#: rows from `history_row`, which carry their digest (`engine.integrity`) last
 INSERT_HISTORY = (
     "INSERT INTO pattern_history (pattern_id, action, old_value, new_value, created_at, "
-    "changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "changed_by, reason, row_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -32,7 +34,8 @@ def history_row(
     by: str | None = None,
     reason: str | None = None,
 ) -> tuple[Any, ...]:
-    return (pattern_id, action.value, _json(old), _json(new), at, by, reason)
+    row = (pattern_id, action.value, _json(old), _json(new), at, by, reason)
+    return (*row, integrity.row_digest("pattern_history", row))
 
 
 def record(
@@ -58,7 +61,7 @@ def read(
     since: str | None = None,
     limit: int | None = None,
 ) -> list[HistoryEntry]:
-    """Newest first."""
+    """Newest first; each row checked against its digest (DigestMismatchError)."""
     clauses: list[str] = []
     params: list[Any] = []
     if pattern_id is not None:
@@ -69,26 +72,28 @@ def read(
         params.append(since)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     sql = (
-        "SELECT id, pattern_id, action, old_value, new_value, created_at, changed_by, reason "
-        f"FROM pattern_history {where} ORDER BY id DESC"
+        "SELECT id, pattern_id, action, old_value, new_value, created_at, changed_by, reason, "
+        f"row_digest FROM pattern_history {where} ORDER BY id DESC"
     )
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
+    return [_entry(row) for row in conn.execute(sql, tuple(params))]
+
+
+def _entry(row: tuple[Any, ...]) -> HistoryEntry:
+    integrity.check_row("pattern_history", row[0], row[1:8], row[8])
     decode = msgspec.json.decode
-    return [
-        HistoryEntry(
-            id=row[0],
-            pattern_id=row[1],
-            action=stored(HistoryAction, row[2]),
-            old=decode(row[3]) if row[3] else None,
-            new=decode(row[4]) if row[4] else None,
-            at=row[5],
-            by=row[6],
-            reason=row[7],
-        )
-        for row in conn.execute(sql, tuple(params))
-    ]
+    return HistoryEntry(
+        id=row[0],
+        pattern_id=row[1],
+        action=stored(HistoryAction, row[2]),
+        old=decode(row[3]) if row[3] else None,
+        new=decode(row[4]) if row[4] else None,
+        at=row[5],
+        by=row[6],
+        reason=row[7],
+    )
 
 
 def last_id(conn: apsw.Connection | apsw.Cursor) -> int:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import apsw
 
+from driftstore.engine import integrity
 from driftstore.engine.rows import (
     INSERT_LOCATION,
-    INSERT_PATTERN,
+    LOCATION_COLUMNS,
     LOCATION_SELECT,
+    PATTERN_COLUMNS,
     PATTERN_SELECT,
-    UPDATE_PATTERN,
     location_rows,
     pattern_row,
     row_to_location,
@@ -31,6 +33,24 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+# Pattern rows are written with their digest (`engine.integrity`): the row's own, and the
+# one of its location rows, computed from the very values bound.
+_INSERT_PATTERN = (
+    f"INSERT INTO patterns ({PATTERN_SELECT}, row_digest, rows_digest) "
+    f"VALUES ({', '.join('?' * (len(PATTERN_COLUMNS) + 2))})"
+)
+_UPDATE_PATTERN = (
+    "UPDATE patterns SET "
+    + ", ".join(f"{col} = ?" for col in PATTERN_COLUMNS[1:])
+    + ", row_digest = ? WHERE id = ?"
+)
+_SELECT_CHECKED = f"SELECT {PATTERN_SELECT}, row_digest, rows_digest FROM patterns"
+_LOCATIONS_OF = (
+    f"SELECT {', '.join(LOCATION_COLUMNS)} FROM pattern_locations WHERE pattern_id = ? ORDER BY id"
+)
+_COLUMN_INDEX = {name: i for i, name in enumerate(PATTERN_COLUMNS)}
+
+
 def insert_pattern(
     cur: apsw.Cursor,
     p: Pattern,
@@ -39,22 +59,85 @@ def insert_pattern(
     created_at: str,
     updated_at: str,
     layout: str | None = None,
+    bulk: BulkLocations | None = None,
 ) -> None:
-    cur.execute(
-        INSERT_PATTERN,
-        pattern_row(
-            p,
-            content_hash=content_hash,
-            created_at=created_at,
-            updated_at=updated_at,
-            layout=layout,
-        ),
+    row = pattern_row(
+        p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
-    insert_locations(cur, p)
+    rows = location_rows(p)
+    cur.execute(
+        _INSERT_PATTERN,
+        (*row, integrity.row_digest("patterns", row), integrity.rows_digest(rows)),
+    )
+    _write_locations(cur, rows, bulk)
 
 
 def insert_locations(cur: apsw.Cursor, p: Pattern) -> None:
-    cur.executemany(INSERT_LOCATION, location_rows(p))
+    """Write the locations of a stored pattern that has none (after `delete_locations`),
+    and the digest of them on its row."""
+    rows = location_rows(p)
+    _write_locations(cur, rows, None)
+    cur.execute(
+        "UPDATE patterns SET rows_digest = ? WHERE id = ?", (integrity.rows_digest(rows), p.id)
+    )
+
+
+def _write_locations(
+    cur: apsw.Cursor, rows: list[tuple[Any, ...]], bulk: BulkLocations | None
+) -> None:
+    """The one place location rows are written (`bulk`: buffered into multi-row INSERTs)."""
+    if bulk is None:
+        cur.executemany(INSERT_LOCATION, rows)
+    else:
+        bulk.add(rows)
+
+
+#: rows per INSERT statement of a bulk load. One statement of ~100 rows costs SQLite less
+#: than half of what as many single-row statements do (one VDBE run, one AUTOINCREMENT
+#: update, one bind call per statement: 1M rows in 0.92 s instead of 2.0 s); past a few
+#: hundred rows the gain is gone and much longer statements get slower again.
+BULK_ROWS = 128
+_BULK_INSERT_LOCATIONS = (
+    INSERT_LOCATION.split(" VALUES ")[0]
+    + " VALUES "
+    + ",".join(["(" + ",".join("?" * len(LOCATION_COLUMNS)) + ")"] * BULK_ROWS)
+)
+#: rows held before they are written: bounds the memory a bulk load keeps in flight
+_BULK_PENDING = BULK_ROWS * 64
+
+
+class BulkLocations:
+    """Location rows of a bulk load, buffered and written BULK_ROWS per INSERT.
+
+    Rows are written in the order they were added, so each pattern's locations get
+    ascending ids as `insert_locations` alone gives them. Call `flush` before anything in
+    the transaction reads pattern_locations, and before the transaction commits.
+    """
+
+    def __init__(self, cur: apsw.Cursor, *, pending_rows: int = _BULK_PENDING) -> None:
+        self._cur = cur
+        self._rows: list[tuple[Any, ...]] = []
+        self._pending_rows = max(pending_rows, BULK_ROWS)
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows.extend(rows)
+        if len(self._rows) >= self._pending_rows:
+            self._write(len(self._rows) // BULK_ROWS * BULK_ROWS)
+
+    def flush(self) -> None:
+        self._write(len(self._rows) // BULK_ROWS * BULK_ROWS)
+        if self._rows:
+            self._cur.executemany(INSERT_LOCATION, self._rows)
+            self._rows.clear()
+
+    def _write(self, count: int) -> None:
+        rows = self._rows
+        flat = chain.from_iterable
+        self._cur.executemany(
+            _BULK_INSERT_LOCATIONS,
+            [tuple(flat(rows[i : i + BULK_ROWS])) for i in range(0, count, BULK_ROWS)],
+        )
+        del rows[:count]
 
 
 def delete_locations(cur: apsw.Cursor, pattern_id: str) -> None:
@@ -81,7 +164,7 @@ def replace_pattern_row(
     row = pattern_row(
         p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
-    cur.execute(UPDATE_PATTERN, (*row[1:], p.id))
+    cur.execute(_UPDATE_PATTERN, (*row[1:], integrity.row_digest("patterns", row), p.id))
 
 
 def exists(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> bool:
@@ -105,14 +188,25 @@ def existing_ids(conn: apsw.Connection | apsw.Cursor, ids: Sequence[str]) -> set
 def load_pattern(
     conn: apsw.Connection | apsw.Cursor, pattern_id: str, *, with_locations: bool = True
 ) -> Pattern | None:
-    row = conn.execute(
-        f"SELECT {PATTERN_SELECT} FROM patterns WHERE id = ?",
-        (pattern_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    locations = load_locations(conn, pattern_id) if with_locations else None
-    return row_to_pattern(row, locations)
+    """One pattern, its row (and its location rows) checked against their digests first:
+    damaged data raises DigestMismatchError, never a wrong answer."""
+    row = conn.execute(f"{_SELECT_CHECKED} WHERE id = ?", (pattern_id,)).fetchone()
+    return None if row is None else _checked(conn, row, with_locations)
+
+
+def _checked(
+    conn: apsw.Connection | apsw.Cursor, row: tuple[Any, ...], with_locations: bool
+) -> Pattern:
+    """A row selected with _SELECT_CHECKED -> Pattern, every value checked before any is
+    decoded (a damaged value may not even have its column's type)."""
+    values = row[:-2]
+    integrity.check_pattern_row(values, row[-2])
+    locations = None
+    if with_locations:
+        raw = conn.execute(_LOCATIONS_OF, (values[0],)).fetchall()
+        integrity.check_rows(values[0], raw, row[-1])
+        locations = [row_to_location(r[1:]) for r in raw]
+    return row_to_pattern(values, locations)
 
 
 def load_locations(
@@ -133,20 +227,18 @@ def load_patterns(
     *,
     with_locations: bool = True,
 ) -> list[Pattern]:
-    """Patterns by id (in the order given, missing ids skipped), or all of them by id."""
+    """Patterns by id (in the order given, missing ids skipped), or all of them by id;
+    each checked against its digests like `load_pattern` (~2 µs a row)."""
     if ids is None:
-        rows = list(conn.execute(f"SELECT {PATTERN_SELECT} FROM patterns ORDER BY id"))
+        rows = list(conn.execute(f"{_SELECT_CHECKED} ORDER BY id"))
     else:
         by_id: dict[str, tuple[Any, ...]] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(
-                f"SELECT {PATTERN_SELECT} FROM patterns WHERE id IN ({marks})",
-                tuple(chunk),
-            ):
+            for row in conn.execute(f"{_SELECT_CHECKED} WHERE id IN ({marks})", tuple(chunk)):
                 by_id[row[0]] = row
         rows = [by_id[i] for i in ids if i in by_id]
-    return [row_to_pattern(r, load_locations(conn, r[0]) if with_locations else None) for r in rows]
+    return [_checked(conn, r, with_locations) for r in rows]
 
 
 def scan_states(
@@ -217,17 +309,46 @@ def set_status(
     approved_by: str | None = None,
 ) -> None:
     """A status move; an approval also stamps who and when."""
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
     if status == "approved":
-        cur.execute(
-            "UPDATE patterns SET status = ?, approved_at = ?, approved_by = ?, updated_at = ? "
-            "WHERE id = ?",
-            (status, now, approved_by, now, pattern_id),
-        )
-    else:
-        cur.execute(
-            "UPDATE patterns SET status = ?, updated_at = ? WHERE id = ?",
-            (status, now, pattern_id),
-        )
+        changes.update(approved_at=now, approved_by=approved_by)
+    row = cur.execute(f"{_SELECT_CHECKED} WHERE id = ?", (pattern_id,)).fetchone()
+    if row is None:
+        return
+    update_columns(cur, row[:-2], row[-2], changes)
+
+
+def update_columns(
+    cur: apsw.Cursor, row: Sequence[Any], stored_digest: Any, changes: dict[str, Any]
+) -> None:
+    """Change some columns of a pattern row (`row`: its PATTERN_COLUMNS values as read)
+    with its digest. The row is checked first, so a damaged row is never given a digest
+    that would make it look intact."""
+    integrity.check_pattern_row(row, stored_digest)
+    new = list(row)
+    for name, value in changes.items():
+        new[_COLUMN_INDEX[name]] = value
+    assignments = ", ".join(f"{name} = ?" for name in changes)
+    cur.execute(
+        f"UPDATE patterns SET {assignments}, row_digest = ? WHERE id = ?",
+        (*changes.values(), integrity.row_digest("patterns", new), row[0]),
+    )
+
+
+def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> None:
+    """Store new `last_seen` stamps, (stamp, id) pairs, of patterns a scan found unchanged;
+    rows are read in chunks and checked before their digests are renewed."""
+    stamps = {pid: stamp for stamp, pid in touched}
+    updates: list[tuple[Any, ...]] = []
+    for chunk in _chunks(list(stamps)):
+        marks = ",".join("?" * len(chunk))
+        for row in cur.execute(f"{_SELECT_CHECKED} WHERE id IN ({marks})", tuple(chunk)).fetchall():
+            values = list(row[:-2])
+            integrity.check_pattern_row(values, row[-2])
+            stamp = stamps[str(row[0])]
+            values[_COLUMN_INDEX["last_seen"]] = stamp
+            updates.append((stamp, integrity.row_digest("patterns", values), row[0]))
+    cur.executemany("UPDATE patterns SET last_seen = ?, row_digest = ? WHERE id = ?", updates)
 
 
 def refresh_planner_stats(cur: apsw.Cursor) -> None:

@@ -60,15 +60,6 @@ PATTERN_COLUMNS = (
     "layout",
 )
 PATTERN_SELECT = ", ".join(PATTERN_COLUMNS)
-INSERT_PATTERN = (
-    f"INSERT INTO patterns ({PATTERN_SELECT}) VALUES ({', '.join('?' * len(PATTERN_COLUMNS))})"
-)
-
-UPDATE_PATTERN = (
-    "UPDATE patterns SET "
-    + ", ".join(f"{col} = ?" for col in PATTERN_COLUMNS[1:])
-    + " WHERE id = ?"
-)
 
 LOCATION_COLUMNS = (
     "pattern_id",
@@ -178,6 +169,10 @@ def pattern_row(
 def location_rows(p: Pattern) -> list[tuple[Any, ...]]:
     """Rows for `locations` (list_kind 0) then `outliers` (list_kind 1), in list order.
 
+    Each value is bound in the type SQLite stores it in, because `engine.integrity` hashes
+    these very tuples: floats pass through `+ 0.0` (an int becomes a float, and -0.0,
+    which SQLite stores as 0.0, becomes 0.0).
+
     One comprehension per list, with the list kind folded in, because this runs once per
     location of a scan; `_location_extras` is only called when a location has something
     for the extras column.
@@ -192,13 +187,13 @@ def location_rows(p: Pattern) -> list[tuple[Any, ...]]:
             loc.line,
             loc.column,
             1 if loc.is_outlier is True else 0,
-            None if loc.confidence is unset else loc.confidence,
+            None if loc.confidence is unset else loc.confidence + 0.0,
             None if loc.outlier_reason is unset else loc.outlier_reason,
             0,
             None if loc.is_outlier is unset else (1 if loc.is_outlier else 0),
             None if loc.end_line is unset else loc.end_line,
             None if loc.end_column is unset else loc.end_column,
-            None if loc.deviation_score is unset else loc.deviation_score,
+            None if loc.deviation_score is unset else loc.deviation_score + 0.0,
             None if loc.snippet is unset else loc.snippet,
             None if loc.original_file is unset else loc.original_file,
             None if loc.extras is unset and loc.reason is unset else extras(loc, 0),
@@ -213,13 +208,13 @@ def location_rows(p: Pattern) -> list[tuple[Any, ...]]:
                 loc.line,
                 loc.column,
                 1,
-                None if loc.confidence is unset else loc.confidence,
+                None if loc.confidence is unset else loc.confidence + 0.0,
                 None if loc.reason is unset else loc.reason,
                 1,
                 None if loc.is_outlier is unset else (1 if loc.is_outlier else 0),
                 None if loc.end_line is unset else loc.end_line,
                 None if loc.end_column is unset else loc.end_column,
-                None if loc.deviation_score is unset else loc.deviation_score,
+                None if loc.deviation_score is unset else loc.deviation_score + 0.0,
                 None if loc.snippet is unset else loc.snippet,
                 None if loc.original_file is unset else loc.original_file,
                 None if loc.extras is unset and loc.outlier_reason is unset else extras(loc, 1),

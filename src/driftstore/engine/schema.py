@@ -279,9 +279,30 @@ def _apply_v2(cursor: apsw.Cursor) -> None:
     cursor.execute("ANALYZE")
 
 
+#: (table, column) of the digests `engine.integrity` keeps beside the data
+DIGEST_COLUMNS = (
+    ("patterns", "row_digest"),
+    ("patterns", "rows_digest"),
+    ("pattern_variants", "row_digest"),
+    ("pattern_examples", "row_digest"),
+    ("pattern_history", "row_digest"),
+)
+
+
+def _apply_v3(cursor: apsw.Cursor) -> None:
+    """Digests beside the data, so verify notices a value that changed on disk; an existing
+    store's digests are computed from what it holds (a backup is taken first)."""
+    from driftstore.engine.integrity import fill_digests  # it imports rows, not schema
+
+    for table, column in DIGEST_COLUMNS:
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    fill_digests(cursor)
+
+
 #: in order; the last one's version is the schema version this code writes
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "seed schema with driftstore columns", _apply_v1),
     Migration(2, "sort indexes and running totals for listings and status", _apply_v2),
+    Migration(3, "digests of every stored row, checked by verify", _apply_v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -28,7 +28,6 @@ from driftstore.errors import (
     NotADriftStoreError,
     SchemaTooNewError,
     StorageFullError,
-    StoreBusyError,
 )
 
 #: pages copied per backup step (4 KiB pages: 64 MiB); progress is reported between steps
@@ -147,18 +146,66 @@ def check_snapshot(path: Path, *, thorough: bool = False, label: str | None = No
     return SnapshotInfo(bytes=path.stat().st_size, schema_version=version)
 
 
-def fold_wal(conn: apsw.Connection, path: Path) -> None:
-    """Move every committed WAL frame into the main file and empty the -wal file.
+def read_header(path: Path) -> tuple[int, int] | None:
+    """(page size, user_version) from a SQLite file's header, or None if it has none."""
+    with path.open("rb") as handle:
+        head = handle.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return None
+    size = int.from_bytes(head[16:18], "big")
+    return (65536 if size == 1 else size), int.from_bytes(head[60:64], "big")
 
-    StoreBusyError when another connection (another process) is in the middle of a read or
-    a write, because replacing the file then would take its work away from under it.
+
+def match_page_size(snapshot: Path, page_size: int) -> None:
+    """Rewrite a snapshot (rollback-journal mode, as `take_snapshot` leaves it) to
+    `page_size`: SQLite's backup API cannot copy into a WAL database of another page size."""
+    conn = apsw.Connection(str(snapshot), flags=apsw.SQLITE_OPEN_READWRITE)
+    try:
+        if int(scalar(conn, "PRAGMA page_size")) != page_size:
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute(f"PRAGMA page_size = {int(page_size)}")
+            conn.execute("VACUUM")
+    except apsw.Error as exc:
+        raise translate(exc, snapshot) from None
+    finally:
+        conn.close()
+
+
+def copy_into(
+    dest: apsw.Connection,
+    snapshot: Path,
+    *,
+    path: Path,
+    on_locked: Callable[[], None],
+    before_commit: Callable[[], None],
+) -> None:
+    """Make the live database `dest` (a WAL database other connections and processes may
+    hold open) hold exactly what `snapshot` holds, as one ordinary commit.
+
+    SQLite's backup API writes every page through `dest`'s WAL inside one write
+    transaction: readers keep their snapshot until they finish, and every connection
+    anywhere sees the new content from its next transaction on (no file is swapped, so
+    none goes on writing to a file nobody reads). `dest` must have no transaction open.
+    The pages are left in the WAL: the caller has them checkpointed.
+    `on_locked` runs once the write lock is held, before the first page is copied: no
+    other connection can commit from then until the copy is committed. `before_commit`
+    runs when every page but the last is copied (written to the WAL, uncommitted); the
+    last step commits. Any failure, either callback's included, rolls the copy back; the
+    database is then as it was.
     """
     try:
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0]
+        src = apsw.Connection(str(snapshot), flags=apsw.SQLITE_OPEN_READONLY)
     except apsw.Error as exc:
-        raise translate(exc, path) from None
-    if busy:
-        raise StoreBusyError(
-            f"{path}: another process is reading or writing the store; close it (an editor "
-            "server, another driftstore command) and run the restore again"
-        )
+        raise translate(exc, snapshot) from None
+    try:
+        with dest.backup("main", src, "main") as backup:
+            backup.step(0)  # opens the write transaction on dest and keeps it
+            on_locked()
+            if backup.remaining > 1:
+                backup.step(backup.remaining - 1)
+            before_commit()
+            backup.step(-1)
+    except apsw.Error as exc:
+        raise translate(exc, path, system_errno=dest.system_errno) from None
+    finally:
+        src.close()

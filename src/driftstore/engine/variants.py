@@ -7,17 +7,20 @@ from typing import Any
 import apsw
 import msgspec
 
+from driftstore.engine import integrity
 from driftstore.engine.errors import stored
 from driftstore.model.enums import Scope, Severity
 from driftstore.model.records import Variant
 
 _COLUMNS = (
     "id, pattern_id, scope, scope_path, severity_override, enabled_override, "
-    "threshold_override, config_override, expires_at, created_at"
+    "threshold_override, config_override, expires_at, created_at, row_digest"
 )
 
 
 def _variant(row: tuple[Any, ...]) -> Variant:
+    """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
+    integrity.check_row("pattern_variants", row[0], row[1:10], row[10])
     return Variant(
         id=row[0],
         pattern_id=row[1],
@@ -33,21 +36,22 @@ def _variant(row: tuple[Any, ...]) -> Variant:
 
 
 def insert_variant(cur: apsw.Cursor, v: Variant, *, created_at: str) -> int:
+    row = (
+        v.pattern_id,
+        v.scope.value,
+        v.scope_path,
+        v.severity_override.value if v.severity_override else None,
+        None if v.enabled_override is None else int(v.enabled_override),
+        v.threshold_override,
+        None if v.config_override is None else msgspec.json.encode(v.config_override).decode(),
+        v.expires_at,
+        v.created_at or created_at,
+    )
     cur.execute(
         "INSERT INTO pattern_variants (pattern_id, scope, scope_path, severity_override, "
-        "enabled_override, threshold_override, config_override, expires_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            v.pattern_id,
-            v.scope.value,
-            v.scope_path,
-            v.severity_override.value if v.severity_override else None,
-            None if v.enabled_override is None else int(v.enabled_override),
-            v.threshold_override,
-            None if v.config_override is None else msgspec.json.encode(v.config_override).decode(),
-            v.expires_at,
-            v.created_at or created_at,
-        ),
+        "enabled_override, threshold_override, config_override, expires_at, created_at, "
+        "row_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*row, integrity.row_digest("pattern_variants", row)),
     )
     return int(cur.connection.last_insert_rowid())
 

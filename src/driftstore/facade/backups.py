@@ -7,7 +7,14 @@ files, so a failure (a full disk included) leaves the store and the other backup
 they were.
 
 A restore checks the archive and the snapshot in it before it touches anything, saves
-the current state as a backup of its own, then swaps the database file with one rename.
+the current state as a backup of its own, then copies the snapshot into the live database
+through SQLite's backup API, as one commit under the write lock: every connection of every
+process sees the restored state from its next transaction on, and none keeps writing to a
+replaced file. Only a database that cannot be opened at all is swapped by rename (after
+being moved aside).
+
+Work happens in private `.tmp-*` folders (`backup_work`); the ones a killed run left are
+removed by the next backup, restore or prune.
 """
 
 from __future__ import annotations
@@ -16,17 +23,25 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import apsw
 import msgspec
 
 from driftstore.engine.connection import DEFAULT_BUSY_TIMEOUT_MS, Database
-from driftstore.engine.snapshot import check_snapshot, fold_wal, take_snapshot
+from driftstore.engine.schema import SCHEMA_VERSION
+from driftstore.engine.snapshot import (
+    SnapshotInfo,
+    check_snapshot,
+    copy_into,
+    match_page_size,
+    read_header,
+    take_snapshot,
+)
+from driftstore.engine.sql import scalar
 from driftstore.errors import (
     BackupNotFoundError,
     DriftStoreError,
@@ -36,6 +51,7 @@ from driftstore.errors import (
     SchemaTooNewError,
     StorageFullError,
 )
+from driftstore.facade.backup_work import remove_stale, work_folder
 from driftstore.formats.backups import (
     FORMAT,
     FORMAT_VERSION,
@@ -55,9 +71,6 @@ from driftstore.formats.backups import (
 from driftstore.model.clock import format_iso
 
 BACKUPS_DIR = "backups"
-_WORK_PREFIX = ".tmp-"
-#: a work folder older than this belongs to a run that died; prune removes it
-_STALE_WORK_SECONDS = 6 * 3600
 #: room kept free beside an extracted snapshot (SQLite and the safety backup need some)
 _FREE_MARGIN = 16 * 1024 * 1024
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -113,12 +126,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _work_dir(folder: Path) -> Path:
-    """A private (0700) temp folder inside .drift/backups/, on the store's file system."""
-    folder.mkdir(exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=_WORK_PREFIX, dir=folder))
-
-
 def _archive_path(drift_dir: Path, backup_id: str) -> Path:
     path = backups_dir(drift_dir) / archive_name(backup_id)
     try:
@@ -148,38 +155,40 @@ def create_backup(
     Readers and writers of the store keep working meanwhile: the snapshot is one read
     transaction on a connection of its own.
     """
-    slug = reason_slug(reason)
+    reason_slug(reason)  # a bad reason is refused before any work
     if not db_path.is_file():
         raise DriftStoreError(f"{db_path}: no database to back up; run 'driftstore init' first")
     folder = backups_dir(drift_dir)
     moment = datetime.now(UTC)
     try:
-        work = _work_dir(folder)
+        with work_folder(folder) as work:
+            return _archive_snapshot(db_path, folder, work, moment, reason, busy_timeout_ms)
     except OSError as exc:
         raise _os_error(exc, folder) from None
-    try:
-        snap = work / SNAPSHOT
-        info = take_snapshot(db_path, snap, busy_timeout_ms=busy_timeout_ms)
-        manifest = Manifest(
-            format=FORMAT,
-            format_version=FORMAT_VERSION,
-            created_at=format_iso(moment),
-            reason=reason,
-            driftstore_version=_driftstore_version(),
-            schema_version=info.schema_version,
-            members=[checksum_file(snap)],
-        )
-        staged = work / ("archive" + SUFFIX)
-        with staged.open("xb") as out:
-            write_archive(out, manifest, snap)
-            out.flush()
-            os.fsync(out.fileno())
-        backup_id = _publish(staged, folder, moment, slug)
-        _fsync_dir(folder)
-    except OSError as exc:
-        raise _os_error(exc, folder) from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+
+def _archive_snapshot(
+    db_path: Path, folder: Path, work: Path, moment: datetime, reason: str, busy_timeout_ms: int
+) -> str:
+    """Snapshot, manifest, archive, publish: all in `work` until the final link."""
+    snap = work / SNAPSHOT
+    info = take_snapshot(db_path, snap, busy_timeout_ms=busy_timeout_ms)
+    manifest = Manifest(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        created_at=format_iso(moment),
+        reason=reason,
+        driftstore_version=_driftstore_version(),
+        schema_version=info.schema_version,
+        members=[checksum_file(snap)],
+    )
+    staged = work / ("archive" + SUFFIX)
+    with staged.open("xb") as out:
+        write_archive(out, manifest, snap)
+        out.flush()
+        os.fsync(out.fileno())
+    backup_id = _publish(staged, folder, moment, reason_slug(reason))
+    _fsync_dir(folder)
     return backup_id
 
 
@@ -232,7 +241,7 @@ def list_backups(drift_dir: Path) -> list[BackupInfo]:
 def prune_backups(drift_dir: Path, keep: int) -> list[str]:
     """Delete all but the `keep` newest backups; returns the deleted ids, oldest first.
 
-    Also removes work folders left by runs that died (older than a few hours).
+    Also removes work folders left by runs that were killed (`backup_work`).
     """
     if keep < 0:
         raise InvalidInputError(f"--keep {keep}: give 0 or more backups to keep")
@@ -242,23 +251,11 @@ def prune_backups(drift_dir: Path, keep: int) -> list[str]:
         for info in doomed:
             (folder / archive_name(info.id)).unlink(missing_ok=True)
         if folder.is_dir():
-            _remove_stale_work(folder)
+            remove_stale(folder)
             _fsync_dir(folder)
     except OSError as exc:
         raise _os_error(exc, folder) from None
     return [info.id for info in reversed(doomed)]
-
-
-def _remove_stale_work(folder: Path) -> None:
-    cutoff = time.time() - _STALE_WORK_SECONDS
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if (
-                entry.name.startswith(_WORK_PREFIX)
-                and entry.is_dir(follow_symlinks=False)
-                and entry.stat(follow_symlinks=False).st_mtime < cutoff
-            ):
-                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 # --- restore ---------------------------------------------------------------------------
@@ -272,20 +269,18 @@ def restore_backup(
 ) -> RestoreReport:
     """Make backup `backup_id` the store's database.
 
-    `db` is the open database to replace; it is closed on success (the caller reopens).
-    With `db=None` the current file could not be opened: it is moved aside into
-    .drift/backups/ instead of being backed up. A failure before the final rename leaves
-    the database as it was; a failure while checking the archive also removes the
-    safety backup it had started.
+    `db` is the open database: the backup's content is copied into it (it stays open, and
+    so do other connections to it, here or in other processes). With `db=None` the current
+    file could not be opened: it is moved aside into .drift/backups/ and the snapshot
+    takes its place. A failure leaves the database as it was; a failure while checking
+    the archive also removes the safety backup it had started.
     """
     archive = _archive_path(drift_dir, backup_id)
     folder = backups_dir(drift_dir)
     try:
-        work = _work_dir(folder)
-    except OSError as exc:
-        raise _os_error(exc, folder) from None
-    try:
-        if db is None:
+        with work_folder(folder) as work:
+            if db is not None:
+                return _restore_live(db, drift_dir, archive, backup_id, work, thorough)
             snapshot = _verified_snapshot(archive, work, thorough)
             aside = _move_aside(db_path, folder)
             try:
@@ -296,26 +291,101 @@ def restore_backup(
             return RestoreReport(
                 restored=backup_id, moved_aside=None if aside is None else str(aside)
             )
-        fold_wal(db.writer, db_path)
-        # holding the write lock: no other process commits between the safety backup and
-        # the swap, so nothing committed is lost by the restore
-        with db.transaction(), ThreadPoolExecutor(max_workers=1) as pool:
-            safety = pool.submit(
-                create_backup, db_path, drift_dir, "restore", busy_timeout_ms=db.busy_timeout_ms
-            )
-            try:
-                snapshot = _verified_snapshot(archive, work, thorough)
-            except BaseException:
-                _discard(safety, folder)
-                raise
-            report = RestoreReport(restored=backup_id, backup=safety.result())
-        db.close()
-        _install(snapshot, db_path)
-        return report
     except OSError as exc:
         raise _os_error(exc, folder) from None
+
+
+def _restore_live(
+    db: Database, drift_dir: Path, archive: Path, backup_id: str, work: Path, thorough: bool
+) -> RestoreReport:
+    """Three things overlap, then one commit: the safety backup (a thread) runs from the
+    start; the extracted snapshot's SQLite check (a thread) runs while its pages are copied
+    in under SQLite's write lock; the copy commits only once the check has passed and the
+    safety backup is published, and is rolled back otherwise. If anything was committed
+    after the safety backup began, a new one is taken under the lock: nothing committed
+    is ever lost.
+    """
+    folder = backups_dir(drift_dir)
+    probe = _probe(db)
+    safety_id: str | None = None
+    try:
+        with db.exclusive() as writer, ThreadPoolExecutor(max_workers=2) as pool:
+            seen = _commits(probe)
+            safety = pool.submit(
+                create_backup, db.path, drift_dir, "restore", busy_timeout_ms=db.busy_timeout_ms
+            )
+
+            def renew_if_stale() -> None:
+                nonlocal safety_id
+                if _commits(probe) != seen:  # a commit landed after the safety backup began
+                    _discard(safety, folder)
+                    safety_id = create_backup(
+                        db.path, drift_dir, "restore", busy_timeout_ms=db.busy_timeout_ms
+                    )
+
+            try:
+                snapshot = _extracted(archive, work, sync=False)  # a source only
+                checked = _checked_copyable(
+                    pool, snapshot, archive, thorough, int(scalar(writer, "PRAGMA page_size"))
+                )
+
+                def ready() -> None:
+                    nonlocal safety_id
+                    checked.result()
+                    if safety_id is None:
+                        safety_id = safety.result()
+
+                copy_into(
+                    writer,
+                    snapshot,
+                    path=db.path,
+                    on_locked=renew_if_stale,
+                    before_commit=ready,
+                )
+            except BaseException:
+                _discard(safety, folder)
+                if safety_id is not None:
+                    (folder / archive_name(safety_id)).unlink(missing_ok=True)
+                raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        probe.close()
+    db.fold_wal_soon()
+    assert safety_id is not None
+    return RestoreReport(restored=backup_id, backup=safety_id)
+
+
+def _checked_copyable(
+    pool: ThreadPoolExecutor, snapshot: Path, archive: Path, thorough: bool, page_size: int
+) -> Future[SnapshotInfo]:
+    """The SQLite check of the snapshot, running (or done) while its pages are copied.
+
+    A snapshot that must be changed before it can be copied (another page size, an older
+    schema: migrated here, in the private copy, so the store never passes through an old
+    schema) or whose header is not a current SQLite one is checked first, then prepared.
+    """
+    label = str(archive)
+    header = read_header(snapshot)
+    if header == (page_size, SCHEMA_VERSION):
+        return pool.submit(check_snapshot, snapshot, thorough=thorough, label=label)
+    info = check_snapshot(snapshot, thorough=thorough, label=label)
+    match_page_size(snapshot, page_size)
+    if info.schema_version < SCHEMA_VERSION:
+        Database(snapshot).close()
+    done: Future[SnapshotInfo] = Future()
+    done.set_result(info)
+    return done
+
+
+def _probe(db: Database) -> apsw.Connection:
+    """A read-only connection of its own: `PRAGMA data_version` on it moves with every
+    commit made by any other connection, the restoring writer's own included."""
+    conn = apsw.Connection(str(db.path), flags=apsw.SQLITE_OPEN_READONLY)
+    conn.set_busy_timeout(db.busy_timeout_ms)
+    return conn
+
+
+def _commits(probe: apsw.Connection) -> int:
+    return int(scalar(probe, "PRAGMA data_version"))
 
 
 # --- by project folder (the CLI: these work without opening the database) -------------
@@ -364,16 +434,23 @@ def restore_project(root: Path, backup_id: str, *, thorough: bool = False) -> Re
     return restore_backup(drift_dir, db_path, backup_id, db=None, thorough=thorough)
 
 
-def _verified_snapshot(archive: Path, work: Path, thorough: bool) -> Path:
+def _extracted(archive: Path, work: Path, *, sync: bool) -> Path:
+    """The archive's snapshot, checksummed against its manifest, as `work/drift.db`
+    (synced when it will become the database file itself)."""
     free = shutil.disk_usage(work).free
-    read_archive(archive, work, room_bytes=free - _FREE_MARGIN)
-    snapshot = work / SNAPSHOT
+    read_archive(archive, work, room_bytes=free - _FREE_MARGIN, sync=sync)
+    return work / SNAPSHOT
+
+
+def _verified_snapshot(archive: Path, work: Path, thorough: bool) -> Path:
+    snapshot = _extracted(archive, work, sync=True)
     check_snapshot(snapshot, thorough=thorough, label=str(archive))
     return snapshot
 
 
 def _discard(safety: Future[str], folder: Path) -> None:
-    """The restore is not happening: its safety backup would only be clutter."""
+    """The restore is not happening (or needs a newer one): this safety backup would only
+    be clutter. Waits for it."""
     try:
         backup_id = safety.result()
     except Exception:

@@ -13,10 +13,11 @@ bytes each (measured: 51 MB of Python heap for the 1M-location M workload):
 
 A file's answer (patterns restricted to that file, with their effective settings) is
 built on first ask and kept in an LRU bounded by locations, so repeated asks cost a dict
-lookup. Freshness: a commit by this process (any PatternStore on the same file) is seen on
-the very next ask through a process-wide commit counter; another process's commit within
-CHECK_INTERVAL_S (1 ms), because `PRAGMA data_version` on the index's own connection is
-asked at most that often (it costs a few microseconds, a cached answer under one). Then
+lookup. Freshness: `PRAGMA data_version` on the index's own connection (a few microseconds,
+more than a cached answer) is asked when this process has committed or begun a read
+snapshot since the last ask (a process-wide counter: a thread never gets an answer older
+than what it has already read), and otherwise at most once per CHECK_INTERVAL_S (1 ms):
+another process's commit is seen within a millisecond even by a loop of by_file alone. Then
 the patterns named by newer history rows are reloaded in rowid order, and quiet last_seen
 moves are patched. Returned patterns are shared with the cache: treat them as read-only.
 """
@@ -102,7 +103,7 @@ class FileIndex:
         self._version: int | None = None
         self._mark = 0
         self._pending = False
-        #: `Database.local_commits()` when last fresh, and when to ask SQLite again
+        #: `Database.local_marks()` when last fresh, and when to ask SQLite again
         self._local = -1
         self._next_check = 0.0
         self.builds = 0
@@ -153,7 +154,7 @@ class FileIndex:
         that file; those a variant disables there are left out if not include_disabled."""
         file = normalise_path(path)
         with self._lock:
-            local = self.db.local_commits()
+            local = self.db.local_marks()
             if time.monotonic() >= self._next_check or local != self._local or self._pending:
                 self._freshen()
                 self._local = local

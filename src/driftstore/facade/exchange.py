@@ -14,9 +14,8 @@ the next shard is built.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from msgspec import UNSET
 
 from driftstore.engine import examples as example_sql
 from driftstore.engine import exchange as exchange_sql
+from driftstore.engine import integrity
 from driftstore.engine import variants as variant_sql
 from driftstore.engine.connection import Database
 from driftstore.errors import (
@@ -33,7 +33,13 @@ from driftstore.errors import (
     InvalidInputError,
 )
 from driftstore.formats import legacy, legacy_write, shard_fast, shards
-from driftstore.formats.atomic import read_if_exists, remove_file, remove_stale_temps, write_atomic
+from driftstore.formats.atomic import (
+    fsync_dir,
+    read_if_exists,
+    remove_file,
+    remove_stale_temps,
+    write_atomic,
+)
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum, encode_index, index_contents
 from driftstore.model.clock import now_iso
 from driftstore.model.enums import CATEGORY_SET
@@ -89,8 +95,9 @@ class _Writer:
     """Writes files that changed, counts the rest, remembers new export_state rows.
 
     Files are written by a thread of its own, in order, so the write and fsync of one
-    shard overlap the building of the next (the OS works without the GIL). After a failed
-    write nothing further is written; `flush` waits and raises that failure.
+    shard overlap the building of the next (the OS works without the GIL). Each file is
+    fsynced; each folder once, by `flush`, after its files' renames. After a failed write
+    nothing further is written; `flush` waits and raises that failure.
     """
 
     def __init__(self, root: Path, report: ExportReport, layout: str) -> None:
@@ -104,6 +111,7 @@ class _Writer:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftstore-export")
         self._pending: list[Future[None]] = []
         self._failed = False
+        self._unsynced: set[Path] = set()
 
     def __enter__(self) -> _Writer:
         return self
@@ -127,10 +135,14 @@ class _Writer:
         self._pending.append(self._pool.submit(self._write, path, data))
 
     def flush(self) -> None:
-        """Wait for every queued file; raises the first failure."""
+        """Wait for every queued file, then make their renames durable; raises the first
+        failure."""
         pending, self._pending = self._pending, []
         for future in pending:
             future.result()
+        folders, self._unsynced = self._unsynced, set()
+        for folder in sorted(folders):
+            fsync_dir(folder)
 
     def _write(self, path: Path, data: bytes) -> None:
         if self._failed:
@@ -139,7 +151,8 @@ class _Writer:
             if read_if_exists(path) == data:
                 self.report.unchanged.append(display(path, self.root))
             else:
-                write_atomic(path, data)
+                write_atomic(path, data, sync_folder=False)
+                self._unsynced.add(path.parent)
                 self.report.written.append(display(path, self.root))
         except BaseException:
             self._failed = True
@@ -187,8 +200,10 @@ def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportRe
 def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir: Path) -> None:
     layout, report = writer.layout, writer.report
     with db.reader() as conn:
+        integrity.require_intact(conn)  # never write damaged rows into checksummed files
         writer.states = exchange_sql.read_states(conn, layout)
         by_category = exchange_sql.ids_by_category(conn)
+        spans = exchange_sql.location_spans(conn) if layout == "v2" else {}
         by_file: defaultdict[str, list[str]] = defaultdict(list)
         variants = grouped(variant_sql.list_variants(conn))
         examples = grouped(example_sql.list_examples(conn))
@@ -204,7 +219,7 @@ def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir:
             )
         for category in by_category:
             if layout == "v2":
-                entries = _v2_entries(conn, category, variants, examples, by_file)
+                entries = _v2_entries(conn, category, variants, examples, by_file, spans)
                 report.patterns += len(entries)
                 written.add(_export_v2_category(writer, patterns_dir, category, entries))
             else:
@@ -228,6 +243,7 @@ def _v2_entries(
     variants: dict[str, list[Variant]],
     examples: dict[str, list[Example]],
     by_file: defaultdict[str, list[str]],
+    spans: dict[str, tuple[int, int]],
 ) -> list[dict[str, Any]]:
     """The category's v2 entries, each pattern also listed under its files in `by_file`.
 
@@ -235,7 +251,8 @@ def _v2_entries(
     the fast path cannot write exactly takes the general Location path instead.
     """
     entries = []
-    for p, lean in exchange_sql.export_category(conn, category, shard_fast.LeanLocation):
+    rows_of = exchange_sql.export_category(conn, category, shard_fast.LeanLocation, spans)
+    for p, lean in rows_of:
         rows: list[Any] = lean
         ready = shard_fast.export_lists(rows)
         if ready == shard_fast.NEEDS_FULL_ROWS:
@@ -251,8 +268,9 @@ def _v2_entries(
             names.update([loc.file for loc in outliers])
         else:
             names = set(map(_file, rows))
-        # by_file[name].append(p.id) for each name, looped in C (600k pairs at size M)
-        deque(map(list.append, map(by_file.__getitem__, names), repeat(p.id)), maxlen=0)
+        pid = p.id
+        for name in names:  # 600k pairs at size M; a plain loop beats map tricks here
+            by_file[name].append(pid)
         entries.append(shards.v2_entry(p, variants.get(p.id), examples.get(p.id), ready=ready))
     return entries
 

@@ -62,8 +62,14 @@ def merge_scan(
     with db.transaction() as cur:
         states = patterns.scan_states(cur)
         bulk = not states and patterns.count_patterns(cur) == 0
+        # an empty store: indexes are built once at the end (DDL is transactional, so a
+        # failed or killed ingest rolls them back too) and locations go in many per INSERT
+        pattern_indexes: list[str] = []
+        bulk_rows: patterns.BulkLocations | None = None
         if bulk:
             patterns.drop_location_indexes(cur)
+            pattern_indexes = patterns.drop_pattern_indexes(cur)
+            bulk_rows = patterns.BulkLocations(cur)
         seen: set[str] = set()
         touched: list[tuple[str, str]] = []
         history_rows = []
@@ -84,7 +90,9 @@ def merge_scan(
                 meta.approved_by = UNSET
                 if meta.first_seen is UNSET:
                     meta.first_seen = meta.last_seen
-                patterns.insert_pattern(cur, p, content_hash=digest, created_at=now, updated_at=now)
+                patterns.insert_pattern(
+                    cur, p, content_hash=digest, created_at=now, updated_at=now, bulk=bulk_rows
+                )
                 history_rows.append(
                     history.history_row(
                         p.id,
@@ -123,8 +131,10 @@ def merge_scan(
                 report.changed_ids.append(p.id)
             if on_progress is not None:
                 on_progress(len(seen))
+        if bulk_rows is not None:
+            bulk_rows.flush()
         if touched:
-            cur.executemany("UPDATE patterns SET last_seen = ? WHERE id = ?", touched)
+            patterns.touch_last_seen(cur, touched)  # keeps each row's digest right
         doomed = [
             pid
             for pid, (status, _h, _ls) in states.items()
@@ -151,6 +161,7 @@ def merge_scan(
         cur.executemany(history.INSERT_HISTORY, history_rows)
         if bulk:
             patterns.create_location_indexes(cur)
+            patterns.create_indexes(cur, pattern_indexes)
         if bulk or (report.added + report.removed) * 10 > len(states):
             patterns.refresh_planner_stats(cur)
     return report

@@ -139,9 +139,11 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
             states = exchange_sql.pattern_states(cur)
             bulk = not states
             pattern_indexes: list[str] = []
-            if bulk:  # an empty store: build every index once, after the rows
+            rows: pattern_sql.BulkLocations | None = None
+            if bulk:  # an empty store: indexes built once, after the rows; many rows per INSERT
                 pattern_sql.drop_location_indexes(cur)
                 pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
+                rows = pattern_sql.BulkLocations(cur)
             stored_variants = grouped(variant_sql.list_variants(cur))
             stored_examples = grouped(example_sql.list_examples(cur))
             seen: dict[str, str] = {}
@@ -159,13 +161,15 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
                         report,
                         stored_variants.get(item.pattern.id, []),
                         stored_examples.get(item.pattern.id, []),
+                        rows,
                     )
                 exchange_sql.write_state(
                     cur, shard.category, "v2", "", shard.computed, shard.last_updated
                 )
             for name, (checksum, stamp) in plan.index_stamps.items():
                 exchange_sql.write_state(cur, INDEX_STATE + name, "v2", "", checksum, stamp)
-            if bulk:
+            if rows is not None:
+                rows.flush()
                 pattern_sql.create_location_indexes(cur)
                 pattern_sql.create_indexes(cur, pattern_indexes)
     except OverflowError as exc:
@@ -186,7 +190,10 @@ def _import_one(
     report: ImportReport,
     old_variants: list[Variant],
     old_examples: list[Example],
+    bulk: pattern_sql.BulkLocations | None,
 ) -> None:
+    """`bulk`: an import into an empty store buffers location rows there (only new
+    patterns then, so no location is read back before it is flushed)."""
     p = item.pattern
     if p.id in seen:
         raise InvalidInputError(
@@ -197,7 +204,9 @@ def _import_one(
     digest, locations_hash = fingerprints(p)
     state = states.get(p.id)
     if state is None:
-        pattern_sql.insert_pattern(cur, p, content_hash=digest, created_at=now, updated_at=now)
+        pattern_sql.insert_pattern(
+            cur, p, content_hash=digest, created_at=now, updated_at=now, bulk=bulk
+        )
         _replace_children(cur, p.id, item, now, replace=False)
         history_sql.record(
             cur,

@@ -67,6 +67,9 @@ class PatternStore:
         self._index_lock = threading.Lock()
 
     def _open_database(self) -> Database:
+        from driftstore.facade.emptied import refuse_emptied
+
+        refuse_emptied(self.db_path, self.drift_dir)
         return Database(self.db_path, before_migration=self._backup_before_migration)
 
     def _backup_before_migration(self, old_version: int, new_version: int) -> None:
@@ -300,18 +303,16 @@ class PatternStore:
         return backup_ops.prune_backups(self.drift_dir, keep)
 
     def restore(self, backup_id: str, *, thorough: bool = False) -> RestoreReport:
-        """Replace the database with a backup, after checking it and backing up the
-        current state. `thorough` runs SQLite's full integrity_check instead of quick_check."""
+        """Make a backup the store's content, after checking it and backing up the current
+        state: one commit into the live database, which every open connection (here and in
+        other processes) sees from its next transaction on. `thorough` runs SQLite's full
+        integrity_check instead of quick_check."""
         from driftstore.facade import backups as backup_ops
 
-        self._close_index()  # its connection must not outlive the file being replaced
-        try:
-            return backup_ops.restore_backup(
-                self.drift_dir, self.db_path, backup_id, db=self.db, thorough=thorough
-            )
-        finally:
-            self.db.close()
-            self.db = self._open_database()
+        self._close_index()  # everything changed: build afresh on the next ask
+        return backup_ops.restore_backup(
+            self.drift_dir, self.db_path, backup_id, db=self.db, thorough=thorough
+        )
 
     # --- files: export, import, verify, migrate -----------------------------------------
     def export(self, out_dir: str | Path | None = None, layout: str = "v2") -> ExportReport:

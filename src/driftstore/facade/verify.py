@@ -5,8 +5,10 @@ present (driftstore's v2 shards, drift 0.9 status files, unified shards, lake sh
 The database checks are SQLite's full `integrity_check` (not `quick_check`: only the full
 one compares each index with its table, and a damaged index serves wrong answers without
 any read failing) and `foreign_key_check`; then every row is read back the way driftstore
-reads it, and the running totals are recounted. The integrity check is the longest part
-(about 2 s at size M) and runs in a thread of its own, overlapping the row and file checks.
+reads it, every stored row is compared with the digest written beside it (what finds a
+value that changed on disk where SQLite sees a valid record: `engine.integrity`), and the
+running totals are recounted. The integrity check is the longest part (about 2 s at size
+M) and runs in a thread of its own, overlapping the row, digest and file checks.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import msgspec
 
 from driftstore.engine import exchange as exchange_sql
+from driftstore.engine import integrity
 from driftstore.engine.connection import Database
 from driftstore.errors import DriftStoreError, InvalidInputError
 from driftstore.facade.exchange import display
@@ -41,7 +44,12 @@ def _sqlite_checks(db: Database) -> list[str]:
 
 def _row_checks(db: Database) -> list[str]:
     with db.reader() as conn:
-        return [*exchange_sql.unreadable_rows(conn), *exchange_sql.stale_totals(conn)]
+        digests = integrity.digest_problems(conn)
+        # a read that failed on a digest names less than the digest check does
+        unreadable = [
+            text for text in exchange_sql.unreadable_rows(conn) if integrity.MISMATCH not in text
+        ]
+        return [*unreadable, *digests, *exchange_sql.stale_totals(conn)]
 
 
 def _texts(check: Callable[[], list[str]]) -> tuple[list[str], bool]:

@@ -34,8 +34,11 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one step; the folder is created if needed."""
+def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Replace `path` with `data` in one step; the folder is created if needed.
+
+    `sync_folder=False` leaves the folder's fsync to the caller, who writes several files
+    into it and syncs it once (`fsync_dir`) before calling them durable."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -55,7 +58,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    fsync_dir(folder)
+    if sync_folder:
+        fsync_dir(folder)
 
 
 def remove_file(path: Path) -> bool:

@@ -339,8 +339,9 @@ def _open_new(path: Path) -> int:
     return os.open(path, flags, 0o600)
 
 
-def read_archive(archive: Path, into: Path, *, room_bytes: int) -> Manifest:
-    """Verify `archive` and write its snapshot to the new file `into/drift.db`.
+def read_archive(archive: Path, into: Path, *, room_bytes: int, sync: bool = True) -> Manifest:
+    """Verify `archive` and write its snapshot to the new file `into/drift.db`, synced to
+    disk unless `sync` is False (a copy that is only read from and then deleted).
 
     UnsafeArchiveError for a hostile layout, IntegrityError for a damaged archive,
     StorageFullError when the snapshot needs more than `room_bytes` (checked before
@@ -352,14 +353,16 @@ def read_archive(archive: Path, into: Path, *, room_bytes: int) -> Manifest:
                 raw, read_size=CHUNK
             )
             budget = _Budget(reader, MANIFEST_MAX + _HEADER_ROOM, archive)
-            return _read_members(budget, archive, into, room_bytes)
+            return _read_members(budget, archive, into, room_bytes, sync)
     except (tarfile.TarError, zstandard.ZstdError, EOFError, UnicodeDecodeError) as exc:
         raise IntegrityError(
             f"{archive}: the archive is damaged or truncated ({exc}); choose another backup"
         ) from None
 
 
-def _read_members(budget: _Budget, archive: Path, into: Path, room_bytes: int) -> Manifest:
+def _read_members(
+    budget: _Budget, archive: Path, into: Path, room_bytes: int, sync: bool
+) -> Manifest:
     seen: set[str] = set()
     with tarfile.open(fileobj=budget, mode="r|", bufsize=CHUNK) as tar:
         head = _check_member(tar.next(), MANIFEST, seen, archive)
@@ -388,7 +391,7 @@ def _read_members(budget: _Budget, archive: Path, into: Path, room_bytes: int) -
                 f"{archive}: {SNAPSHOT} is {body.size} bytes in its header but "
                 f"{expected.size} in the manifest; refused"
             )
-        digest = _extract(tar, body, into / SNAPSHOT)
+        digest = _extract(tar, body, into / SNAPSHOT, sync)
         if digest != expected.xxh3_128:
             raise IntegrityError(
                 f"{archive}: {SNAPSHOT} does not match the manifest's checksum (damaged "
@@ -413,7 +416,7 @@ def _read_all(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     return data
 
 
-def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> str:
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, sync: bool) -> str:
     handle = tar.extractfile(member)
     if handle is None:  # pragma: no cover - _check_member admits regular files only
         raise UnsafeArchiveError(f"member {member.name!r} has no data")
@@ -424,7 +427,8 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> str
             digest.update(chunk)
             out.write(chunk)
             done += len(chunk)
-        os.fsync(out.fileno())
+        if sync:
+            os.fsync(out.fileno())
     if done != member.size:
         raise IntegrityError(f"{target.name}: {done} bytes extracted, header says {member.size}")
     return str(digest.hexdigest())

@@ -11,7 +11,9 @@ NEEDS_* marker.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from collections import deque
+from itertools import repeat
+from operator import attrgetter, truth
 from typing import Any
 
 import msgspec
@@ -91,7 +93,10 @@ def export_lists(rows: list[Any]) -> tuple[list[Any], list[Any]] | str:
     if bits & FLAG_FULL and isinstance(rows[0], LeanLocation):
         return NEEDS_FULL_ROWS
     keys = list(map(_outlier_key, rows))
-    if keys.count(None) != len(keys):
+    absent = keys.count(None)
+    if not absent:  # drift's usual shape: every location says isOutlier; set in C
+        deque(map(setattr, rows, repeat("is_outlier"), map(truth, keys)), maxlen=0)
+    elif absent != len(keys):
         for row in rows:
             if row.is_outlier is not None:
                 row.is_outlier = bool(row.is_outlier)
@@ -110,44 +115,53 @@ def export_lists(rows: list[Any]) -> tuple[list[Any], list[Any]] | str:
 
 # --- the checksum pass: raw entry -> canonical JSON -------------------------------------
 class _CheckLocation(
-    msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True, gc=False
+    msgspec.Struct,
+    rename="camel",
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
 ):
     """A location exactly as a shard holds it (every key typed, none may be null), so the
-    checksum pass decodes it without building a dict."""
+    checksum pass decodes it without building a dict.
 
-    file: str
-    line: int
+    Fields are declared in the canonical (sorted JSON name) order, so the sorted encoding
+    of a million of them needs no per-object sort (~2x faster)."""
+
     column: int
-    end_line: int | UnsetType = UNSET
-    end_column: int | UnsetType = UNSET
-    is_outlier: bool | UnsetType = UNSET
     confidence: float | UnsetType = UNSET
+    deviation_score: float | UnsetType = UNSET
+    end_column: int | UnsetType = UNSET
+    end_line: int | UnsetType = UNSET
+    file: str
+    is_outlier: bool | UnsetType = UNSET
+    line: int
+    original_file: str | UnsetType = UNSET
     outlier_reason: str | UnsetType = UNSET
     reason: str | UnsetType = UNSET
-    deviation_score: float | UnsetType = UNSET
     snippet: str | UnsetType = UNSET
-    original_file: str | UnsetType = UNSET
 
 
 class _CheckEntry(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True):
-    """A v2 entry with its location lists typed and every other key kept as it parsed."""
+    """A v2 entry with its location lists typed and every other key kept as it parsed
+    (fields in canonical order, as `_CheckLocation`)."""
 
-    id: Any = UNSET
-    subcategory: Any = UNSET
-    name: Any = UNSET
-    description: Any = UNSET
-    status: Any = UNSET
-    detection_method: Any = UNSET
-    detector: Any = UNSET
+    auto_fixable: Any = UNSET
     confidence: Any = UNSET
     confidence_level: Any = UNSET
-    locations: list[_CheckLocation] | UnsetType = UNSET
-    outliers: list[_CheckLocation] | UnsetType = UNSET
-    metadata: Any = UNSET
-    severity: Any = UNSET
-    auto_fixable: Any = UNSET
-    variants: Any = UNSET
+    description: Any = UNSET
+    detection_method: Any = UNSET
+    detector: Any = UNSET
     examples: Any = UNSET
+    id: Any = UNSET
+    locations: list[_CheckLocation] | UnsetType = UNSET
+    metadata: Any = UNSET
+    name: Any = UNSET
+    outliers: list[_CheckLocation] | UnsetType = UNSET
+    severity: Any = UNSET
+    status: Any = UNSET
+    subcategory: Any = UNSET
+    variants: Any = UNSET
 
 
 #: untyped values get ES-safe floats from the hook; the typed location floats are checked
