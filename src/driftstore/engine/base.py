@@ -1,0 +1,501 @@
+"""The engine interface: everything the facade asks of a database, typed on model types.
+
+An engine is one store in one database: a SQLite file (`engine/sqlite/`) or one project of a
+shared PostgreSQL database (`engine/postgres/`). The facade holds the policy (merge rules,
+what history says, a backup before destructive work) and reaches the data only through
+these classes, so adding a database is adding a folder under `engine/` that implements them
+and passes the contract suite (`tests/engine/contract/`).
+
+- `Engine.read()` is one consistent snapshot (`Reader`); `Engine.write()` one transaction
+  (`Writer`), all or nothing, whose changes and history rows commit together.
+- Writes are batch-shaped (a batch of patterns with their locations, a batch of history rows,
+  ids to delete): a server database pays one round trip per batch, not per row.
+- Every committed write that changed something moves the store's *generation* by one, in the
+  same transaction, and records which patterns it touched; `generation()` and
+  `changes_since()` are how caches (the by-file index) and the faces (LSP, MCP, HTTP) learn
+  that the store changed, from this process or any other.
+- Backups are engine-neutral: a *snapshot file* is a SQLite database in driftstore's schema
+  holding one store's committed state (`snapshot_to`), and `restore_from` makes a store hold
+  exactly what a snapshot file holds, as one commit.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
+
+from driftstore.model.enums import HistoryAction, Status
+from driftstore.model.pattern import Location, Pattern
+from driftstore.model.query import PatternFilter, QueryResult, Sort
+from driftstore.model.records import Example, HistoryEntry, Variant
+
+T = TypeVar("T")
+
+
+# --- values that cross the interface ------------------------------------------------------
+class EngineInfo(msgspec.Struct, kw_only=True, rename="camel"):
+    """What `--version` and `status` say about where the data lives."""
+
+    #: "sqlite" or "postgresql"
+    kind: str
+    #: the database file, or the server URL with any password removed
+    location: str
+    #: the database software's own version ("3.54.1", "15.18")
+    server_version: str
+    #: the schema version this store is at
+    schema_version: int
+    #: the project key inside a shared database (None for a SQLite file: one store per file)
+    project: str | None = None
+
+
+class StatsRow(NamedTuple):
+    """Running totals of one (status, category, confidence level) group: what `status` reads."""
+
+    status: str
+    category: str
+    level: str
+    patterns: int
+    locations: int
+    outliers: int
+    score_sum: float
+
+
+class ScanState(NamedTuple):
+    """What a scan merge needs to know of each stored pattern."""
+
+    status: str
+    content_hash: str | None
+    last_seen: str | None
+
+
+class PatternState(NamedTuple):
+    """What import and migrate compare to decide whether a pattern changed."""
+
+    status: str
+    content_hash: str | None
+    approved_at: str | None
+    approved_by: str | None
+    first_seen: str | None
+    last_seen: str | None
+    layout: str | None
+
+
+class RelatedPattern(msgspec.Struct, kw_only=True, rename="camel"):
+    """A pattern of the same category and subcategory, as `show` lists it."""
+
+    id: str
+    name: str
+    status: Status
+    confidence: float
+    location_count: int
+
+
+class PatternWrite(NamedTuple):
+    """One pattern to store: inserted when its id is new, else its row replaced.
+
+    `created_at=None` keeps the stored creation time (a new pattern gets `updated_at`).
+    `locations=False` keeps the stored location rows (a change of name or status only);
+    `layout` is drift 0.9's record of how the entry looked (None: none kept).
+    """
+
+    pattern: Pattern
+    content_hash: str | None
+    updated_at: str
+    created_at: str | None = None
+    layout: str | None = None
+    locations: bool = True
+
+
+class StatusChange(NamedTuple):
+    """A status move of one pattern; an approval also stamps who and when."""
+
+    pattern_id: str
+    status: Status
+    at: str
+    approved_by: str | None = None
+
+
+class HistoryRecord(NamedTuple):
+    """One history row as the facade writes it (the engine adds id and digest)."""
+
+    pattern_id: str
+    action: HistoryAction
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    at: str
+    by: str | None = None
+    reason: str | None = None
+
+
+class ChangeSet(NamedTuple):
+    """What changed after a generation: the ids of patterns whose row, locations, variants,
+    examples or status changed, or None when the engine cannot tell which (a restore, or a
+    generation older than the change log keeps): then treat everything as changed."""
+
+    generation: int
+    ids: frozenset[str] | None
+
+
+class SnapshotInfo(NamedTuple):
+    bytes: int
+    schema_version: int
+
+
+class Compact(msgspec.Struct):
+    """Location rows packed for the by-file index, in row-id order (see `engine.packing`):
+    one integer per row, its confidence (or NO_CONFIDENCE), and the rows that do not pack
+    ("side" rows) whole, each as (row id, LOCATION_COLUMNS after pattern_id and file)."""
+
+    packs: list[int]
+    confidences: list[float]
+    side: list[tuple[Any, ...]]
+
+
+class PatternRows(msgspec.Struct):
+    """One pattern's location rows for an index refresh: row ids and files (row-id order)
+    with their packed form."""
+
+    rowids: list[int]
+    files: list[str]
+    compact: Compact
+
+
+#: one raw chunk of packed rows: three JSON arrays (packs, confidences, side rows) that
+#: `engine.packing.decode_compact` turns into a Compact (the JSON is made by the database,
+#: so the Python side of an index build only decodes, in C)
+RawCompact = tuple[str, str, str]
+
+
+# --- reading --------------------------------------------------------------------------------
+class Reader(ABC):
+    """One consistent snapshot of the store. Reads of one pattern (and history, variants,
+    examples) check each row against its stored digest and raise IntegrityError rather
+    than return damaged data; listings and totals do not (verify covers them)."""
+
+    # patterns
+    @abstractmethod
+    def pattern(self, pattern_id: str, *, with_locations: bool = True) -> Pattern | None: ...
+
+    @abstractmethod
+    def patterns(
+        self, ids: Sequence[str] | None = None, *, with_locations: bool = True
+    ) -> list[Pattern]:
+        """Patterns by id in the order given (missing ids skipped), or all of them by id."""
+
+    @abstractmethod
+    def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+    @abstractmethod
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Ids the store holds or has history for (it has seen them)."""
+
+    @abstractmethod
+    def ids_with_prefix(self, prefix: str, *, limit: int) -> list[str]:
+        """Stored ids starting with `prefix`, sorted, at most `limit`."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def scan_states(self) -> dict[str, ScanState]: ...
+
+    @abstractmethod
+    def pattern_states(self) -> dict[str, PatternState]: ...
+
+    @abstractmethod
+    def ids_by_category(self) -> dict[str, list[str]]:
+        """category -> its ids, sorted; categories sorted."""
+
+    @abstractmethod
+    def pattern_files(self, pattern_id: str) -> list[str]:
+        """The distinct files a pattern has a location or outlier in."""
+
+    # listings and totals
+    @abstractmethod
+    def query(
+        self,
+        filter: PatternFilter,
+        sort: Sort,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> QueryResult: ...
+
+    @abstractmethod
+    def stats(self) -> list[StatsRow]:
+        """Running totals per (status, category, level) group with patterns in it."""
+
+    @abstractmethod
+    def fresh_stats(self) -> list[StatsRow]:
+        """The same totals recounted from the patterns (what verify compares)."""
+
+    @abstractmethod
+    def related(
+        self, pattern_id: str, category: str, subcategory: str, *, limit: int
+    ) -> tuple[list[RelatedPattern], int]:
+        """Other patterns of the category and subcategory, most confident first, and how
+        many there are in all."""
+
+    # history, variants, examples
+    @abstractmethod
+    def history(
+        self,
+        pattern_id: str | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        before_id: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[HistoryEntry]:
+        """History rows (newest first unless `oldest_first`), `since` <= at < `until`,
+        only rows with id < `before_id` when given."""
+
+    @abstractmethod
+    def variants(self, pattern_id: str | None = None) -> list[Variant]: ...
+
+    @abstractmethod
+    def variant(self, variant_id: int) -> Variant | None: ...
+
+    @abstractmethod
+    def variants_of(self, pattern_ids: Sequence[str]) -> dict[str, list[Variant]]: ...
+
+    @abstractmethod
+    def examples(self, pattern_id: str | None = None) -> list[Example]: ...
+
+    @abstractmethod
+    def example(self, example_id: int) -> Example | None: ...
+
+    # one file
+    @abstractmethod
+    def file_locations(self, file: str) -> list[tuple[str, int, Location]]:
+        """(pattern id, list kind 0 = locations / 1 = outliers, location) of every row in
+        `file` (a normalised path), in stored order."""
+
+    # export and import bookkeeping
+    @abstractmethod
+    def export_states(self, layout: str) -> dict[tuple[str, str], tuple[str, str]]:
+        """(category, status) -> (checksum, lastUpdated) of the last export in a layout."""
+
+    @abstractmethod
+    def meta(self, prefix: str) -> dict[str, str]:
+        """store_meta values whose key starts with `prefix`, keyed by the rest."""
+
+    @abstractmethod
+    def layouts(self) -> dict[str, str]:
+        """pattern id -> its drift 0.9 layout record, for patterns that have one."""
+
+    @abstractmethod
+    def category_patterns(self, category: str) -> list[Pattern]:
+        """Every pattern of a category with its locations, by id (the v1 export)."""
+
+    @abstractmethod
+    def category_rows(
+        self, category: str, make: Callable[..., T]
+    ) -> Iterator[tuple[Pattern, list[T]]]:
+        """Each pattern of a category by id (without locations) with its location rows made
+        by `make(*EXPORT_LEAN_COLUMNS values)` in stored order (the v2 export's hot path)."""
+
+    @abstractmethod
+    def pattern_rows(self, pattern_id: str, make: Callable[..., T]) -> list[T]:
+        """One pattern's location rows made by `make(*EXPORT_FULL_COLUMNS values)`."""
+
+    # checks
+    @abstractmethod
+    def require_intact(self) -> None:
+        """IntegrityError unless every row's digest matches (export runs this first)."""
+
+    @abstractmethod
+    def row_problems(self) -> list[str]:
+        """Rows that do not read back, digests that do not match, running totals that
+        disagree with the patterns: each problem one line (empty when all is well)."""
+
+    # the by-file index's bulk reads (engine.packing describes the packed form)
+    @abstractmethod
+    def location_runs(self) -> list[tuple[str, int, int]]:
+        """(pattern id, first row id, row count) of every run of consecutive location row
+        ids of one pattern, by row id."""
+
+    @abstractmethod
+    def compact_chunks(self) -> Iterator[RawCompact]:
+        """Every location row in row-id order, packed, in chunks."""
+
+    @abstractmethod
+    def file_rowids(self) -> Iterator[tuple[str, str]]:
+        """(file, JSON array of its row ids) for every file."""
+
+    @abstractmethod
+    def indexed_pattern_rows(self, pattern_id: str) -> PatternRows: ...
+
+    @abstractmethod
+    def in_rowid_order(self, pattern_ids: Sequence[str]) -> list[str]:
+        """The ids ordered by their first location row id (those without rows first)."""
+
+    @abstractmethod
+    def row_span(self, pattern_id: str) -> tuple[int | None, int | None, int]:
+        """(first row id, last row id, row count) of one pattern's location rows."""
+
+
+# --- writing --------------------------------------------------------------------------------
+class Writer(Reader):
+    """One write transaction. Reads inside it see its own writes. Leaving the `with` block
+    normally commits (moving the generation if anything changed); an exception rolls
+    everything back."""
+
+    #: the moment this transaction began, taken once its write lock was held: every
+    #: timestamp the facade writes in it uses this, so history is in commit order
+    now: str
+
+    @abstractmethod
+    def bulk_load(self) -> None:
+        """Say that this transaction goes on to insert many new patterns into an empty
+        store: the engine may defer index upkeep (and buffer rows) until the commit."""
+
+    @abstractmethod
+    def put_patterns(self, batch: Sequence[PatternWrite]) -> None: ...
+
+    @abstractmethod
+    def delete_patterns(self, pattern_ids: Sequence[str]) -> None:
+        """Remove patterns with their locations, variants and examples (history stays)."""
+
+    @abstractmethod
+    def set_statuses(self, changes: Sequence[StatusChange]) -> None: ...
+
+    @abstractmethod
+    def touch_last_seen(self, stamps: Sequence[tuple[str, str]]) -> None:
+        """(pattern id, last_seen) of patterns a scan found unchanged."""
+
+    @abstractmethod
+    def record_history(self, rows: Sequence[HistoryRecord]) -> None: ...
+
+    @abstractmethod
+    def add_variant(self, variant: Variant) -> Variant:
+        """Store it (created now unless it says otherwise); returns it with its id."""
+
+    @abstractmethod
+    def remove_variant(self, variant_id: int) -> Variant | None: ...
+
+    @abstractmethod
+    def add_example(self, example: Example) -> Example: ...
+
+    @abstractmethod
+    def remove_example(self, example_id: int) -> Example | None: ...
+
+    @abstractmethod
+    def replace_children(
+        self, pattern_id: str, variants: Sequence[Variant], examples: Sequence[Example]
+    ) -> None:
+        """Make these the pattern's variants and examples (an import)."""
+
+    @abstractmethod
+    def put_export_state(
+        self, category: str, layout: str, status: str, checksum: str, last_updated: str
+    ) -> None: ...
+
+    @abstractmethod
+    def drop_export_state(self, category: str, layout: str, status: str) -> None: ...
+
+    @abstractmethod
+    def put_meta(self, key: str, value: str | None) -> None:
+        """Set (or with None remove) one store_meta value."""
+
+
+# --- the store ------------------------------------------------------------------------------
+class Engine(ABC):
+    """One open store. Thread-safe: readers run side by side, writes take turns (across
+    processes too)."""
+
+    @abstractmethod
+    def info(self) -> EngineInfo: ...
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Reader]: ...
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Writer]: ...
+
+    @abstractmethod
+    def generation(self) -> int:
+        """The store's generation. Cheap enough to ask on every call of a hot path: a
+        commit of this process is seen at once, another process's within
+        `CHECK_INTERVAL_S`."""
+
+    @abstractmethod
+    def changes_since(self, generation: int) -> ChangeSet: ...
+
+    @abstractmethod
+    def snapshot_to(
+        self, target: Path, *, on_step: Callable[[int, int], None] | None = None
+    ) -> SnapshotInfo:
+        """Write this store's committed state to `target` (a new file) as a snapshot file,
+        while readers and writers keep working."""
+
+    @abstractmethod
+    def check_snapshot(
+        self, snapshot: Path, *, thorough: bool = False, label: str | None = None
+    ) -> SnapshotInfo:
+        """IntegrityError (or NotADriftStoreError / SchemaTooNewError) unless `snapshot` is
+        an intact snapshot file this code can restore; `label` names it in messages."""
+
+    @abstractmethod
+    def restore_from(
+        self,
+        snapshot: Path,
+        *,
+        label: str,
+        thorough: bool,
+        save_current: Callable[[], str],
+        discard: Callable[[str], None],
+    ) -> str:
+        """Make the store hold exactly what `snapshot` holds, as one commit that every
+        connection (any process) sees from its next transaction on; the generation moves
+        on and `changes_since` of any earlier generation says "everything".
+
+        `save_current()` archives the current state and returns its backup id; the engine
+        calls it (and, should a commit land after it began, calls it again once nothing
+        else can commit, `discard`ing the stale one), and returns the id of the backup that
+        holds the state the restore replaced. Nothing is changed unless the snapshot passes
+        `check_snapshot`; any failure leaves the store as it was.
+        """
+
+    @abstractmethod
+    def check_integrity(self) -> list[str]:
+        """The database's own deep checks (SQLite's integrity_check and foreign keys); one
+        line per problem. Safe to run in a thread of its own beside other reads."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class StoreLocation(ABC):
+    """Where a store lives, before it is opened: a SQLite file under a project, or a
+    project in a PostgreSQL database. Made by `engine.locate`."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The store's place for messages (no password)."""
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether there is a store here to open without creating one."""
+
+    @abstractmethod
+    def open(self, *, create: bool, on_migration: Callable[[int, int], None] | None) -> Engine:
+        """Open (creating when allowed) and upgrade the schema; `on_migration(old, new)`
+        runs before an upgrade of an existing store (the facade backs it up there)."""
+
+    @abstractmethod
+    def replace_unopenable(self, snapshot: Path, aside: Path) -> str | None:
+        """Put a checked snapshot file in place of a store that cannot be opened at all
+        (damaged beyond reading): what it replaces is moved into the folder `aside`, whose
+        path is returned (None when nothing was there)."""
+
+
+#: type of `StoreLocation.open`'s migration hook
+MigrationHook = Callable[[int, int], None]
