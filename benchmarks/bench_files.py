@@ -27,9 +27,9 @@ import msgspec
 import driftstore
 from benchmarks.bench_ingest import floor_insert, stored_rows
 from benchmarks.harness import Context, Part, Result, directory_bytes, median, timed, unavailable
-from driftstore.engine import integrity
-from driftstore.engine.connection import Database
 from driftstore.engine.rows import LOCATION_COLUMNS, PATTERN_SELECT
+from driftstore.engine.sqlite import integrity
+from driftstore.engine.sqlite.connection import Database
 
 #: what export reads, one SELECT per table (every stored column it writes from)
 EXPORT_READS = (

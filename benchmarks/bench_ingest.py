@@ -27,9 +27,9 @@ import apsw
 import driftstore
 from benchmarks.generate import SIZES, Size, generate
 from benchmarks.harness import Context, Part, Result, median, timed
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine.connection import Database
 from driftstore.engine.rows import INSERT_LOCATION, LOCATION_COLUMNS
+from driftstore.engine.sqlite import patterns as pattern_sql
+from driftstore.engine.sqlite.connection import Database
 
 
 class Rows(NamedTuple):

@@ -31,7 +31,8 @@ from benchmarks.harness import (
     timed,
     unavailable,
 )
-from driftstore.engine.sql import scalar
+from driftstore.engine.sqlite.engine import SqliteEngine
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.model.enums import ConfidenceLevel, Severity, Status
 from driftstore.model.pattern import Location
 from driftstore.model.query import PatternFilter, Sort, SortField
@@ -326,9 +327,9 @@ def b11_approve(ctx: Context) -> Result:
     with driftstore.open(ctx.loaded_root) as store:
         if not hasattr(store, "approve"):
             return unavailable(result, "PatternStore.approve is missing")
-        mode = int(scalar(store.db.writer, "PRAGMA synchronous"))
+        mode = int(scalar(_sqlite_writer(store), "PRAGMA synchronous"))
         samples = latencies(lambda i: store.approve(normal[i]), len(normal), budget_s=20, warmup=0)
-        store.db.writer.execute("PRAGMA synchronous = FULL")
+        _sqlite_writer(store).execute("PRAGMA synchronous = FULL")
         fsynced = latencies(lambda i: store.approve(full[i]), len(full), budget_s=20, warmup=0)
         approved = store.count(PatternFilter(statuses=[Status.APPROVED]))
     ms = [s * 1000 for s in samples]
@@ -345,3 +346,10 @@ def b11_approve(ctx: Context) -> Result:
         result.note = "fewer patterns approved than approve calls made"
         result.parts.append(Part("correct", 0, "", 1, kind="min"))
     return result
+
+
+def _sqlite_writer(store: driftstore.PatternStore) -> Any:
+    """B11 sets durability on a SQLite store's writer connection."""
+    engine = store.engine
+    assert isinstance(engine, SqliteEngine)
+    return engine.db.writer

@@ -5,6 +5,8 @@ with driftstore.open("path/to/project") as store:
     store.ingest("scan.json")
 """
 
+from typing import TYPE_CHECKING
+
 from driftstore.errors import (
     BackupNotFoundError,
     ChecksumMismatchError,
@@ -47,16 +49,31 @@ from driftstore.model import (
     pattern_id_for,
 )
 
+if TYPE_CHECKING:  # loaded lazily below
+    from driftstore.facade.ingest import IngestReport
+    from driftstore.facade.project import list_backups, migrate_preview, prune_backups, restore
+
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> object:
-    # loaded on first use so that importing driftstore stays cheap (see facade/__init__)
-    if name == "IngestReport":
-        from driftstore.facade.ingest import IngestReport
+#: names loaded on first use, so that importing driftstore stays cheap (a one-shot command
+#: such as `driftstore file` must start fast): name -> module that holds it
+_LAZY = {
+    "IngestReport": "driftstore.facade.ingest",
+    "list_backups": "driftstore.facade.project",
+    "prune_backups": "driftstore.facade.project",
+    "restore": "driftstore.facade.project",
+    "migrate_preview": "driftstore.facade.project",
+}
 
-        return IngestReport
-    raise AttributeError(name)
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [
@@ -98,6 +115,10 @@ __all__ = [
     "Variant",
     "VariantNotFoundError",
     "__version__",
+    "list_backups",
+    "migrate_preview",
     "open",
     "pattern_id_for",
+    "prune_backups",
+    "restore",
 ]

@@ -14,9 +14,10 @@ import xxhash
 import zstandard
 
 import driftstore
-from driftstore.engine.snapshot import take_snapshot
+from driftstore.engine.sqlite.snapshot import take_snapshot
 from driftstore.formats import backups as fmt
 from tests.factories import make_pattern
+from tests.sqlite_access import db_path
 
 
 def fill(store: driftstore.PatternStore, count: int = 20, files: int = 5) -> None:
@@ -32,7 +33,7 @@ def state(store: driftstore.PatternStore) -> dict[str, Any]:
     return {
         "patterns": {p.id: store.describe(p.id) for p in patterns},
         "history": len(store.history()),
-        "status": store.status(),
+        "status": {k: v for k, v in store.status().items() if k != "generation"},
     }
 
 
@@ -46,7 +47,7 @@ def filled(store: driftstore.PatternStore) -> driftstore.PatternStore:
 def snapshot_bytes(filled: driftstore.PatternStore, tmp_path: Path) -> bytes:
     """A real, valid snapshot of a driftstore database."""
     target = tmp_path / "snap.db"
-    take_snapshot(filled.db_path, target, busy_timeout_ms=1000)
+    take_snapshot(db_path(filled), target, busy_timeout_ms=1000)
     return target.read_bytes()
 
 

@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 
 import driftstore
-from driftstore.engine import snapshot as snapshot_mod
+from driftstore.engine.sqlite import snapshot as snapshot_mod
+from driftstore.engine.sqlite import snapshot as sqlite_snapshot
 from driftstore.errors import InvalidInputError, StorageFullError
 from driftstore.facade import backups as backup_ops
 from driftstore.formats import backups as fmt
 from tests.backups.conftest import fill, state
 from tests.factories import make_pattern
+from tests.sqlite_access import database
 
 
 def _contents(archive_dir: Path, backup_id: str, tmp_path: Path) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def test_readers_and_writers_keep_working_while_a_backup_runs(
     before = state(filled)
     done: dict[str, Any] = {}
     steps: list[int] = []
-    real = backup_ops.take_snapshot
+    real = sqlite_snapshot.take_snapshot
 
     def others() -> None:
         done["read"] = filled.count()
@@ -126,9 +128,9 @@ def test_readers_and_writers_keep_working_while_a_backup_runs(
                 worker.join(timeout=20)
                 assert not worker.is_alive(), "a reader or writer waited for the backup"
 
-        return real(source, target, **kwargs, on_step=on_step)
+        return real(source, target, **{**kwargs, "on_step": on_step})
 
-    monkeypatch.setattr(backup_ops, "take_snapshot", paused)
+    monkeypatch.setattr(sqlite_snapshot, "take_snapshot", paused)
     backup_id = filled.backup("under-load")
     assert done == {"read": 20, "wrote": True}
     assert len(steps) > 5 and steps[0] < steps[-1]
@@ -168,7 +170,7 @@ def test_full_disk_while_taking_the_snapshot_gives_one_line(root: Path) -> None:
     """A real write failure from the OS (a file-size limit stands in for a full disk)."""
     with driftstore.open(root) as store:
         fill(store, count=300, files=40)
-        (pages,), (page_size,) = store.db.query("PRAGMA page_count") + store.db.query(
+        (pages,), (page_size,) = database(store).query("PRAGMA page_count") + database(store).query(
             "PRAGMA page_size"
         )
         size = pages * page_size

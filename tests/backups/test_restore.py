@@ -10,6 +10,7 @@ import apsw
 import pytest
 
 import driftstore
+from driftstore.engine.sqlite import restore as sqlite_restore
 from driftstore.errors import (
     IntegrityError,
     NotADriftStoreError,
@@ -20,6 +21,7 @@ from driftstore.facade import backups as backup_ops
 from driftstore.formats import backups as fmt
 from tests.backups.conftest import good_members, plant, state, tar_of, zst
 from tests.factories import make_pattern
+from tests.sqlite_access import db_path
 
 
 def _change(store: driftstore.PatternStore) -> None:
@@ -62,7 +64,7 @@ def test_a_restored_file_is_readable_by_any_sqlite_client(filled: driftstore.Pat
     backup_id = filled.backup()
     filled.restore(backup_id)
     filled.close()
-    with sqlite3.connect(filled.db_path) as conn:
+    with sqlite3.connect(db_path(filled)) as conn:
         assert conn.execute("SELECT count(*) FROM patterns").fetchone() == (20,)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -86,7 +88,7 @@ def test_failure_while_checking_the_snapshot_changes_nothing(
     def broken_check(path: Path, *, thorough: bool = False, label: str = "") -> None:
         raise IntegrityError(f"{path}: injected failure")
 
-    monkeypatch.setattr(backup_ops, "check_snapshot", broken_check)
+    monkeypatch.setattr(sqlite_restore, "check_snapshot", broken_check)
     with pytest.raises(IntegrityError, match="injected"):
         filled.restore(backup_id)
     assert state(filled) == before
@@ -102,7 +104,7 @@ def test_failure_during_the_copy_leaves_the_old_database(
     backup_id = filled.backup()
     _change(filled)
     before, listed = state(filled), filled.backups()
-    real_copy = backup_ops.copy_into
+    real_copy = sqlite_restore.copy_into
 
     def failing_copy(dest: Any, snapshot: Path, *, path: Path, **hooks: Any) -> None:
         def fail() -> None:
@@ -111,7 +113,7 @@ def test_failure_during_the_copy_leaves_the_old_database(
 
         real_copy(dest, snapshot, path=path, **{**hooks, "before_commit": fail})
 
-    monkeypatch.setattr(backup_ops, "copy_into", failing_copy)
+    monkeypatch.setattr(sqlite_restore, "copy_into", failing_copy)
     with pytest.raises(StorageFullError, match="injected"):
         filled.restore(backup_id)
     monkeypatch.undo()
@@ -191,7 +193,7 @@ def test_a_reader_mid_read_keeps_its_snapshot_and_then_sees_the_restore(
     on reading the state it started with, and its next one sees the restored state."""
     backup_id = filled.backup()
     filled.delete("p2")
-    other = apsw.Connection(str(filled.db_path), flags=apsw.SQLITE_OPEN_READONLY)
+    other = apsw.Connection(str(db_path(filled)), flags=apsw.SQLITE_OPEN_READONLY)
     count = "SELECT count(*) FROM patterns"
     try:
         other.execute("BEGIN")
@@ -227,14 +229,14 @@ def test_a_commit_made_while_the_restore_prepares_is_in_its_safety_backup(
     takes the write lock: the safety backup is taken again under the lock, so undoing the
     restore brings that commit back."""
     backup_id = filled.backup()
-    real_extracted = backup_ops._extracted
+    real_prepare = sqlite_restore._checked_copyable
 
-    def extracted_while_someone_writes(archive: Path, work: Path, *, sync: bool) -> Path:
+    def prepared_while_someone_writes(*args: Any, **kwargs: Any) -> Any:
         with driftstore.open(filled.root) as other:
             other.add(make_pattern("late", files=["src/late.ts"]))
-        return real_extracted(archive, work, sync=sync)
+        return real_prepare(*args, **kwargs)
 
-    monkeypatch.setattr(backup_ops, "_extracted", extracted_while_someone_writes)
+    monkeypatch.setattr(sqlite_restore, "_checked_copyable", prepared_while_someone_writes)
     report = filled.restore(backup_id)
     monkeypatch.undo()
     assert not filled.exists("late") and filled.count() == 20
@@ -251,10 +253,10 @@ def test_restore_rescues_a_store_whose_database_is_garbage(
     before = state(filled)
     backup_id = filled.backup()
     filled.close()
-    filled.db_path.write_bytes(b"this is not a database" * 100)
+    db_path(filled).write_bytes(b"this is not a database" * 100)
     with pytest.raises(NotADriftStoreError):
         driftstore.open(filled.root)
-    report = backup_ops.restore_project(filled.root, backup_id)
+    report = driftstore.restore(filled.root, backup_id)
     assert report.backup is None and report.moved_aside is not None
     assert (Path(report.moved_aside) / "drift.db").read_bytes() == b"this is not a database" * 100
     with driftstore.open(filled.root) as store:
@@ -268,8 +270,8 @@ def test_restore_into_a_project_whose_database_was_deleted(
     backup_id = filled.backup()
     filled.close()
     for suffix in ("", "-wal", "-shm"):
-        Path(str(filled.db_path) + suffix).unlink(missing_ok=True)
-    report = backup_ops.restore_project(filled.root, backup_id)
+        Path(str(db_path(filled)) + suffix).unlink(missing_ok=True)
+    report = driftstore.restore(filled.root, backup_id)
     assert report.moved_aside is None
     with driftstore.open(filled.root) as store:
         assert state(store) == before
@@ -292,7 +294,7 @@ def test_ingest_with_prune_backs_up_first(filled: driftstore.PatternStore) -> No
 def test_a_schema_migration_backs_up_the_old_database_first(
     filled: driftstore.PatternStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from driftstore.engine import connection, schema
+    from driftstore.engine.sqlite import connection, schema
 
     root = filled.root
     filled.close()

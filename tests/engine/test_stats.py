@@ -12,8 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import driftstore
 from driftstore import Confidence, Severity
-from driftstore.engine.queries import fresh_stats_rows, stats_rows
+from driftstore.engine.sqlite.queries import fresh_stats_rows, stats_rows
 from tests.factories import make_pattern
+from tests.sqlite_access import database
 
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:  # type: ignore[type-arg]
@@ -79,7 +80,7 @@ class StatsMachine(RuleBasedStateMachine):
 
     @invariant()
     def totals_match(self) -> None:
-        with self.store.db.reader() as conn:
+        with database(self.store).reader() as conn:
             assert _same(stats_rows(conn), fresh_stats_rows(conn))
 
     def teardown(self) -> None:

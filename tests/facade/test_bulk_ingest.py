@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 import driftstore
 from driftstore import InvalidInputError, Location, Pattern
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine.connection import Database
 from driftstore.engine.rows import LOCATION_COLUMNS, location_rows
+from driftstore.engine.sqlite import patterns as pattern_sql
+from driftstore.engine.sqlite.connection import Database
 from tests.factories import entry, make_pattern
+from tests.sqlite_access import database
 
 _LOCATIONS = f"SELECT {', '.join(LOCATION_COLUMNS)} FROM pattern_locations WHERE pattern_id = ?"
 _SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"
@@ -47,7 +48,7 @@ def _patterns(sizes: list[tuple[int, int]]) -> list[Pattern]:
 
 def _stored(root: Path, ids: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Each pattern's location rows in id order, as SQLite hands them back."""
-    with driftstore.open(root) as store, store.db.reader() as conn:
+    with driftstore.open(root) as store, database(store).reader() as conn:
         return {
             pid: [tuple(r) for r in conn.execute(_LOCATIONS + " ORDER BY id", (pid,))]
             for pid in ids
@@ -56,7 +57,7 @@ def _stored(root: Path, ids: list[str]) -> dict[str, list[tuple[Any, ...]]]:
 
 def _schema(root: Path) -> set[tuple[Any, ...]]:
     with driftstore.open(root) as store:
-        return {tuple(r) for r in store.db.query(_SCHEMA)}
+        return {tuple(r) for r in database(store).query(_SCHEMA)}
 
 
 sizes = st.lists(st.tuples(st.integers(0, 300), st.integers(0, 3)), min_size=1, max_size=8)
@@ -127,7 +128,7 @@ def test_after_a_bulk_load_every_index_is_back_as_it_was(tmp_path: Path) -> None
     with driftstore.open(root) as store:
         assert store.ingest(scan).added == 40
         plan = str(
-            store.db.query(
+            database(store).query(
                 "EXPLAIN QUERY PLAN SELECT id FROM patterns ORDER BY name, id LIMIT 5 OFFSET 10"
             )
         )
@@ -153,7 +154,7 @@ def test_a_failed_bulk_load_rolls_back_the_dropped_indexes_too(tmp_path: Path) -
         with pytest.raises(InvalidInputError, match=r"line 301 \(id 'z'\): locations\[0\]\.column"):
             store.ingest(scan)
         assert store.count() == 0 and store.history() == []
-        assert store.db.query("SELECT count(*) FROM pattern_locations") == [(0,)]
+        assert database(store).query("SELECT count(*) FROM pattern_locations") == [(0,)]
     assert _schema(root) == before
 
 

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 import driftstore
 from driftstore import ChecksumMismatchError, Example, Pattern, Scope, Severity, Variant
-from driftstore.engine import examples as example_sql
-from driftstore.engine import integrity
-from driftstore.engine import variants as variant_sql
+from driftstore.engine.sqlite import examples as example_sql
+from driftstore.engine.sqlite import integrity
+from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.errors import InvalidInputError
-from driftstore.facade import exchange
+from driftstore.facade import export as exchange
 from driftstore.facade.verify import VerifyReport
 from driftstore.formats import atomic
 from driftstore.formats.canonical import canonical_fast
@@ -27,6 +27,7 @@ from driftstore.formats.checksum import v2_checksum
 from driftstore.formats.shards import v2_entry
 from tests.factories import make_pattern
 from tests.formats.strategies import patterns
+from tests.sqlite_access import database
 
 _counter = itertools.count()
 
@@ -156,7 +157,7 @@ def test_a_failed_write_leaves_whole_files_and_no_temp(
 
 
 def _add_children(store: driftstore.PatternStore, pattern_id: str) -> None:
-    with store.db.transaction() as cur:
+    with database(store).transaction() as cur:
         variant_sql.insert_variant(
             cur,
             Variant(
@@ -195,7 +196,7 @@ def test_export_import_export_gives_identical_files_with_variants_and_examples(
     second = tmp_path / "second"
     other.export(second)
     assert _files(second) == _files(first)
-    with other.db.reader() as conn:
+    with database(other).reader() as conn:
         assert [v.scope_path for v in variant_sql.list_variants(conn, "a1")] == ["src/a.ts"]
         assert [e.code for e in example_sql.list_examples(conn, "a1")] == [
             "export async function h() {}\n"

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 import driftstore
 from driftstore import Pattern
-from driftstore.engine import examples as example_sql
-from driftstore.engine import exchange as exchange_sql
-from driftstore.engine import integrity
-from driftstore.engine import variants as variant_sql
-from driftstore.facade.exchange import grouped
+from driftstore.engine.sqlite import bookkeeping as exchange_sql
+from driftstore.engine.sqlite import examples as example_sql
+from driftstore.engine.sqlite import integrity
+from driftstore.engine.sqlite import variants as variant_sql
+from driftstore.facade.paths import grouped
 from driftstore.formats import shard_fast
 from driftstore.formats.canonical import canonical_fast
 from driftstore.formats.checksum import v2_checksum, v2_checksum_of_parts
@@ -34,6 +34,7 @@ from driftstore.formats.shards import encode_v2_shard, v2_entry
 from driftstore.model.pattern import Location
 from tests.factories import make_pattern
 from tests.formats.strategies import patterns
+from tests.sqlite_access import database
 
 _counter = itertools.count()
 
@@ -42,7 +43,7 @@ def _reference(store: driftstore.PatternStore) -> tuple[dict[str, Any], dict[str
     """category -> (entries, checksum), and file -> ids, by the general path."""
     shards: dict[str, Any] = {}
     by_file: dict[str, set[str]] = {}
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         variants = grouped(variant_sql.list_variants(conn))
         examples = grouped(example_sql.list_examples(conn))
         for category in exchange_sql.ids_by_category(conn):
@@ -154,7 +155,7 @@ def test_hand_edited_rows_export_as_the_general_path_writes(
 
 def test_the_fast_path_takes_the_usual_rows(hand_edited: driftstore.PatternStore) -> None:
     """A2 rows, outliers lists and end positions need no Location objects."""
-    with hand_edited.db.reader() as conn:
+    with database(hand_edited).reader() as conn:
         answers = [
             shard_fast.export_lists(rows)
             for p, rows in exchange_sql.export_category(conn, "api", shard_fast.LeanLocation)
@@ -196,7 +197,7 @@ def test_verify_names_the_patterns_of_an_unreadable_location_row(
 
 
 def _indexes(store: driftstore.PatternStore) -> list[Any]:
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         return sorted(
             conn.execute(
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"

@@ -19,11 +19,12 @@ import pytest
 import xxhash
 
 import driftstore
-from driftstore.engine import exchange as exchange_sql
-from driftstore.facade import exchange
+from driftstore.engine.sqlite import bookkeeping as exchange_sql
+from driftstore.facade import export as exchange
 from driftstore.formats import atomic, shard_fast, shards
 from driftstore.formats.shards import encode_v2_shard, entries_checksum, read_v2_shard, v2_entry
 from tests.factories import make_pattern
+from tests.sqlite_access import database
 
 STAMP = "2026-05-01T12:00:00.000Z"
 
@@ -71,10 +72,10 @@ def test_rows_read_by_range_or_by_index_export_the_same_bytes(
     three: driftstore.PatternStore, root: Path
 ) -> None:
     three.export(root / "before")
-    with three.db.reader() as conn:
+    with database(three).reader() as conn:
         assert set(exchange_sql.location_spans(conn)) == {"a1", "a2", "u1"}
     _move_last_row_to_the_end(root, "a1")
-    with three.db.reader() as conn:
+    with database(three).reader() as conn:
         spans = exchange_sql.location_spans(conn)
     assert set(spans) == {"a2", "u1"}  # a1 is now read through the pattern_id index
     three.export(root / "after")

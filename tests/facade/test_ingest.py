@@ -10,11 +10,12 @@ import pytest
 
 import driftstore
 from driftstore import InvalidInputError, Status, Variant
-from driftstore.engine import examples as example_sql
-from driftstore.engine import variants as variant_sql
+from driftstore.engine.sqlite import examples as example_sql
+from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.model.enums import Scope
 from driftstore.model.records import Example
 from tests.factories import entry
+from tests.sqlite_access import database
 
 
 def _scan(tmp_path: Path, entries: list[dict[str, Any]], name: str = "scan.json") -> Path:
@@ -44,7 +45,7 @@ def test_rescan_keeps_user_decisions_and_replaces_detector_data(
         _scan(tmp_path, [entry("a", files=["x.ts"], first_seen="2026-01-01T00:00:00.000Z")])
     )
     store.approve("a", by="ana")
-    with store.db.transaction() as cur:
+    with database(store).transaction() as cur:
         variant_sql.insert_variant(
             cur, Variant(pattern_id="a", scope=Scope.GLOBAL, enabled_override=False), created_at="t"
         )
@@ -70,7 +71,7 @@ def test_rescan_keeps_user_decisions_and_replaces_detector_data(
     # kept: the user's decision, who made it, and when the pattern was first seen
     assert got.status == Status.APPROVED and got.metadata.approved_by == "ana"
     assert got.metadata.first_seen == "2026-01-01T00:00:00.000Z"
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         assert len(variant_sql.list_variants(conn, "a")) == 1
         assert len(example_sql.list_examples(conn, "a")) == 1
     last = store.history("a", limit=1)[0]
@@ -132,7 +133,9 @@ def test_a_bad_entry_in_a_bulk_load_into_an_empty_store_leaves_it_usable(
         store.ingest(_scan(tmp_path, [entry("a", files=["a.ts"]), bad]))
     assert store.count() == 0
     # the location indexes dropped for the bulk load came back with the rollback
-    names = {r[0] for r in store.db.query("SELECT name FROM sqlite_master WHERE type='index'")}
+    names = {
+        r[0] for r in database(store).query("SELECT name FROM sqlite_master WHERE type='index'")
+    }
     assert {"idx_pattern_locations_file", "idx_pattern_locations_pattern"} <= names
     store.ingest(_scan(tmp_path, [entry("a", files=["a.ts"])]))
     assert [p.id for p in store.by_file("a.ts")] == ["a"]
@@ -166,7 +169,7 @@ def test_bulk_load_indexes_exist_after_a_successful_first_ingest(
     store.ingest(_scan(tmp_path, [entry(f"p{i}", files=[f"f{i % 7}.ts"]) for i in range(30)]))
     plan = " ".join(
         str(r)
-        for r in store.db.query(
+        for r in database(store).query(
             "EXPLAIN QUERY PLAN SELECT pattern_id FROM pattern_locations WHERE file = ?", ("f1.ts",)
         )
     )

@@ -19,6 +19,7 @@ from driftstore.formats.canonical import compact_es, es_ready, pretty_es
 from driftstore.formats.checksum import legacy_checksum
 from tests.conftest import REAL_DRIFT, REPO
 from tests.formats.strategies import legacy_entries, pattern_ids
+from tests.sqlite_access import database
 
 SAMPLE = REPO / "samples" / "drift09"
 _counter = itertools.count()
@@ -33,7 +34,7 @@ def _entries_by_id(folder: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
 
 
 def _db_snapshot(store: driftstore.PatternStore) -> list[Any]:
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         return [
             list(conn.execute(f"SELECT * FROM {table} ORDER BY 1"))
             for table in ("patterns", "pattern_locations", "pattern_history", "export_state")

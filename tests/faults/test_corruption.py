@@ -24,7 +24,7 @@ import msgspec
 import pytest
 
 import driftstore
-from driftstore.engine import integrity
+from driftstore.engine import digests
 from driftstore.model.entry import to_entry
 from tests.faults import tally
 from tests.faults.checks import State, db_path, open_and_check
@@ -399,7 +399,7 @@ def test_rows_damaged_past_sqlites_checks_are_named_not_served(
     assert classify(root, base.truth) == "read", what
     verify = cli("verify", "--json", "--root", str(root))
     assert verify.returncode == 1, verify.stderr
-    named = ("cannot be read", integrity.MISMATCH)  # a value SQLite reads, or its digest
+    named = ("cannot be read", digests.MISMATCH)  # a value SQLite reads, or its digest
     assert any(w in p["problem"] for p in json.loads(verify.stdout)["problems"] for w in named)
     _cli_says_so(root)
     tally.add("corruptions detected")

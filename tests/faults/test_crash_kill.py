@@ -24,8 +24,7 @@ from driftstore.engine.rows import (
     location_rows,
     pattern_row,
 )
-from driftstore.engine.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from driftstore.facade import backups as backup_ops
+from driftstore.engine.sqlite.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from driftstore.formats import shards
 from driftstore.formats.scan import read_scan
 from driftstore.model.digest import content_hash
@@ -262,7 +261,7 @@ def _archives_restore(root: Path, work: Path, checked: set[str], state: tuple[St
         (fresh / ".drift" / "backups").mkdir(parents=True)
         name = f"{info.id}.tar.zst"
         shutil.copy(root / ".drift" / "backups" / name, fresh / ".drift" / "backups" / name)
-        backup_ops.restore_project(fresh, info.id)
+        driftstore.restore(fresh, info.id)
         assert open_and_check(fresh) == state, f"backup {info.id} does not restore"
         shutil.rmtree(fresh)
         checked.add(info.id)

@@ -18,18 +18,20 @@ from msgspec import UNSET
 
 import driftstore
 from driftstore import InvalidStatusTransitionError, Location, Pattern, Status
-from driftstore.engine import integrity
+from driftstore.engine import digests
 from driftstore.engine.rows import (
     INSERT_LOCATION,
     PATTERN_COLUMNS,
     location_rows,
     pattern_row,
 )
-from driftstore.engine.schema import MIGRATIONS
+from driftstore.engine.sqlite import integrity
+from driftstore.engine.sqlite.schema import MIGRATIONS
 from driftstore.model.digest import content_hash
 from tests.conftest import REAL_DRIFT
 from tests.factories import make_pattern
 from tests.formats import strategies as fs
+from tests.sqlite_access import database
 
 #: a pattern row as schemas before 3 wrote it (no digests)
 INSERT_PATTERN = (
@@ -42,7 +44,7 @@ IDS = [f"{n:016x}" for n in range(6)]
 
 
 def _problems(store: driftstore.PatternStore) -> list[str]:
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         return integrity.digest_problems(conn)
 
 
@@ -235,12 +237,12 @@ def varied(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 _SKIP = {"id", "pattern_id"}  # keys: changing one moves a row to another pattern
 _COLUMNS = {
-    "patterns": [c for c in integrity.DIGESTED["patterns"] if c not in _SKIP]
+    "patterns": [c for c in digests.DIGESTED["patterns"] if c not in _SKIP]
     + ["row_digest", "rows_digest"],
-    "pattern_locations": [c for c in integrity.DIGESTED["pattern_locations"] if c not in _SKIP],
-    "pattern_variants": [c for c in integrity.VARIANT_COLUMNS if c not in _SKIP] + ["row_digest"],
-    "pattern_examples": [c for c in integrity.EXAMPLE_COLUMNS if c not in _SKIP] + ["row_digest"],
-    "pattern_history": [c for c in integrity.HISTORY_COLUMNS if c not in _SKIP] + ["row_digest"],
+    "pattern_locations": [c for c in digests.DIGESTED["pattern_locations"] if c not in _SKIP],
+    "pattern_variants": [c for c in digests.VARIANT_COLUMNS if c not in _SKIP] + ["row_digest"],
+    "pattern_examples": [c for c in digests.EXAMPLE_COLUMNS if c not in _SKIP] + ["row_digest"],
+    "pattern_history": [c for c in digests.HISTORY_COLUMNS if c not in _SKIP] + ["row_digest"],
 }
 new_values = (
     st.none()
@@ -363,13 +365,13 @@ def test_export_refuses_damaged_rows_and_writes_no_file(varied: Path, tmp_path: 
 
 # --- how digests are computed ----------------------------------------------------------
 def test_the_affinities_hashed_are_the_schemas(tmp_path: Path) -> None:
-    with driftstore.open(tmp_path) as store, store.db.reader() as conn:
-        for table, columns in integrity.DIGESTED.items():
+    with driftstore.open(tmp_path) as store, database(store).reader() as conn:
+        for table, columns in digests.DIGESTED.items():
             declared = {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({table})")}
             for name in columns:
                 kind = declared[name]
-                assert (name in integrity.REAL_COLUMNS) == (kind == "REAL"), (table, name)
-                assert (name in integrity.INTEGER_COLUMNS) == (kind == "INTEGER"), (table, name)
+                assert (name in digests.REAL_COLUMNS) == (kind == "REAL"), (table, name)
+                assert (name in digests.INTEGER_COLUMNS) == (kind == "INTEGER"), (table, name)
 
 
 def test_a_row_digest_is_what_sqlite_gives_back(tmp_path: Path) -> None:
@@ -380,11 +382,11 @@ def test_a_row_digest_is_what_sqlite_gives_back(tmp_path: Path) -> None:
         conn.execute("DELETE FROM t")
         conn.execute("INSERT INTO t VALUES (?, ?, ?)", bound)
         back = conn.execute("SELECT r, i, s FROM t").fetchall()[0]
-        values = [None] * len(integrity.DIGESTED["patterns"])
-        real = integrity.DIGESTED["patterns"].index("confidence_score")
-        whole = integrity.DIGESTED["patterns"].index("confidence_age")
+        values = [None] * len(digests.DIGESTED["patterns"])
+        real = digests.DIGESTED["patterns"].index("confidence_score")
+        whole = digests.DIGESTED["patterns"].index("confidence_age")
         values[real], values[whole] = bound[0], bound[1]
-        got = integrity.as_stored("patterns", values)
+        got = digests.as_stored("patterns", values)
         assert (got[real], got[whole]) == (back[0], back[1])
         assert type(got[real]) is type(back[0]) and type(got[whole]) is type(back[1])
 
@@ -394,7 +396,7 @@ def test_rows_with_negative_zero_hash_as_stored() -> None:
     p.locations[0].confidence = -0.0
     stored = make_pattern("z", files=["a.ts", "b.ts"])
     stored.locations[0].confidence = 0.0
-    assert integrity.rows_digest(location_rows(p)) == integrity.rows_digest(location_rows(stored))
+    assert digests.rows_digest(location_rows(p)) == digests.rows_digest(location_rows(stored))
     assert p.locations[1].confidence is UNSET
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import driftstore
 from tests.faults.data import scan, write_scan
+from tests.sqlite_access import database
 
 
 def _ingest(store: Any, args: list[str]) -> object:
@@ -57,8 +58,8 @@ OPERATIONS: dict[str, Callable[[Any, list[str]], object]] = {
 
 def _cap_pages(store: Any, extra: int) -> None:
     """SQLite's own size limit on the writer: the database may grow by `extra` pages."""
-    pages = store.db.writer.execute("PRAGMA page_count").fetchall()[0][0]
-    store.db.writer.execute(f"PRAGMA max_page_count = {int(pages) + extra}")
+    pages = database(store).writer.execute("PRAGMA page_count").fetchall()[0][0]
+    database(store).writer.execute(f"PRAGMA max_page_count = {int(pages) + extra}")
 
 
 def open_only(root: Path) -> int:
@@ -151,7 +152,7 @@ def wal_writer(root: Path, generations: int) -> int:
     """Commit `generations` scans with checkpoints off, then wait to be killed: the WAL
     then holds every one of those commits and the database file none of them."""
     with driftstore.open(root) as store:
-        store.db.writer.execute("PRAGMA wal_autocheckpoint = 0")
+        database(store).writer.execute("PRAGMA wal_autocheckpoint = 0")
         for generation in range(1, generations + 1):
             store.ingest(write_scan(root / "scan.json", wal_scan(generation)))
             print(f"committed {generation}", flush=True)

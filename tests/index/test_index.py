@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 import driftstore
 from driftstore import Location, Severity
-from driftstore.engine import file_index as sql
-from driftstore.facade.byfile_index import FileIndex
+from driftstore.engine import packing
+from driftstore.index import FileIndex
 from tests.conftest import REAL_DRIFT, REPO
 from tests.factories import make_pattern
+from tests.sqlite_access import database
 
 PROJECTS = {
     "fvnks": REAL_DRIFT / "fvnks__finanzsaas-chile" / ".drift" / "patterns" / "discovered",
@@ -27,7 +28,7 @@ PROJECTS = {
 
 
 def files_of(store: driftstore.PatternStore) -> list[str]:
-    with store.db.reader() as conn:
+    with database(store).reader() as conn:
         return [r[0] for r in conn.execute("SELECT DISTINCT file FROM pattern_locations")]
 
 
@@ -70,9 +71,14 @@ def test_answers_equal_whole_patterns_cut_to_the_file_on_real_data(
 
 
 def test_the_packed_layout_is_the_one_the_hot_loop_spells_out() -> None:
-    # FileIndex._group writes these as literals for speed
-    assert (sql.SIDE_BIT, sql.OUTLIER_SHIFT, sql.KIND_SHIFT, sql.BACKSLASH_BIT) == (1, 1, 3, 16)
-    assert (sql.COLUMN_SHIFT, sql.COLUMN_MASK, sql.LINE_SHIFT, sql.LINE_MASK) == (
+    # RowTable.group writes these as literals for speed
+    assert (packing.SIDE_BIT, packing.OUTLIER_SHIFT, packing.KIND_SHIFT, packing.BACKSLASH_BIT) == (
+        1,
+        1,
+        3,
+        16,
+    )
+    assert (packing.COLUMN_SHIFT, packing.COLUMN_MASK, packing.LINE_SHIFT, packing.LINE_MASK) == (
         5,
         0x1FFF,
         18,
@@ -109,7 +115,7 @@ def test_rows_of_one_pattern_need_not_be_consecutive(store: driftstore.PatternSt
     store.add(make_pattern("p1", files=["a.ts", "b.ts"]))
     store.add(make_pattern("p2", files=["a.ts"]))
     # another tool appends a row of p1 after p2's rows
-    with store.db.transaction() as cur:
+    with database(store).transaction() as cur:
         cur.execute(
             "INSERT INTO pattern_locations (pattern_id, file, line, column_num) "
             "VALUES ('p1', 'a.ts', 77, 1)"
@@ -185,7 +191,7 @@ def test_another_process_ingest_is_seen_on_the_next_call(store: driftstore.Patte
 def test_a_small_cache_evicts_but_answers_stay_right(store: driftstore.PatternStore) -> None:
     files = [f"f{i}.ts" for i in range(30)]
     store.add_many([make_pattern(f"p{i}", files=files[i : i + 5]) for i in range(25)])
-    store._index = FileIndex(store.db, cache_locations=8)
+    store._index = FileIndex(store.engine, cache_locations=8)
     for _ in range(2):
         assert_index_matches_sql(store, files)
     assert store._file_index().stats()["cachedLocations"] <= 8 + 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import driftstore
-from driftstore.facade.summaries import health
+from driftstore.facade.health import health
 from tests.factories import make_pattern
 
 

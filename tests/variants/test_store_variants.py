@@ -21,10 +21,11 @@ from driftstore import (
     Variant,
     VariantNotFoundError,
 )
-from driftstore.engine import variants as variant_sql
+from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.facade.variants import parse_config
 from driftstore.model.clock import format_iso
 from tests.factories import make_pattern
+from tests.sqlite_access import database
 
 
 @pytest.fixture
@@ -224,7 +225,7 @@ def test_variants_round_trip_through_the_database(
             config_override=config,
             expires_at=None if expires is None else format_iso(expires.replace(tzinfo=UTC)),
         )
-        with store.db.transaction() as cur:
+        with database(store).transaction() as cur:
             vid = variant_sql.insert_variant(cur, v, created_at="2026-05-01T12:00:00.000Z")
         stored = store.variants("p1")
     assert stored == [msgspec.structs.replace(v, id=vid, created_at="2026-05-01T12:00:00.000Z")]

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
+from driftstore.engine.packing import PatternRows, RawCompact
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Location, Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort
@@ -146,36 +147,18 @@ class SnapshotInfo(NamedTuple):
     schema_version: int
 
 
-class Compact(msgspec.Struct):
-    """Location rows packed for the by-file index, in row-id order (see `engine.packing`):
-    one integer per row, its confidence (or NO_CONFIDENCE), and the rows that do not pack
-    ("side" rows) whole, each as (row id, LOCATION_COLUMNS after pattern_id and file)."""
-
-    packs: list[int]
-    confidences: list[float]
-    side: list[tuple[Any, ...]]
-
-
-class PatternRows(msgspec.Struct):
-    """One pattern's location rows for an index refresh: row ids and files (row-id order)
-    with their packed form."""
-
-    rowids: list[int]
-    files: list[str]
-    compact: Compact
-
-
-#: one raw chunk of packed rows: three JSON arrays (packs, confidences, side rows) that
-#: `engine.packing.decode_compact` turns into a Compact (the JSON is made by the database,
-#: so the Python side of an index build only decodes, in C)
-RawCompact = tuple[str, str, str]
-
-
 # --- reading --------------------------------------------------------------------------------
 class Reader(ABC):
     """One consistent snapshot of the store. Reads of one pattern (and history, variants,
     examples) check each row against its stored digest and raise IntegrityError rather
     than return damaged data; listings and totals do not (verify covers them)."""
+
+    # the change signal, as this snapshot sees it
+    @abstractmethod
+    def generation(self) -> int: ...
+
+    @abstractmethod
+    def changes_since(self, generation: int) -> ChangeSet: ...
 
     # patterns
     @abstractmethod
@@ -338,8 +321,9 @@ class Reader(ABC):
         """The ids ordered by their first location row id (those without rows first)."""
 
     @abstractmethod
-    def row_span(self, pattern_id: str) -> tuple[int | None, int | None, int]:
-        """(first row id, last row id, row count) of one pattern's location rows."""
+    def row_spans(self, pattern_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+        """pattern id -> (first row id, last row id, row count) of its location rows, for
+        those of the ids that have rows."""
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -426,8 +410,9 @@ class Engine(ABC):
         commit of this process is seen at once, another process's within
         `CHECK_INTERVAL_S`."""
 
-    @abstractmethod
-    def changes_since(self, generation: int) -> ChangeSet: ...
+    def changes_since(self, generation: int) -> ChangeSet:
+        with self.read() as r:
+            return r.changes_since(generation)
 
     @abstractmethod
     def snapshot_to(
@@ -435,13 +420,6 @@ class Engine(ABC):
     ) -> SnapshotInfo:
         """Write this store's committed state to `target` (a new file) as a snapshot file,
         while readers and writers keep working."""
-
-    @abstractmethod
-    def check_snapshot(
-        self, snapshot: Path, *, thorough: bool = False, label: str | None = None
-    ) -> SnapshotInfo:
-        """IntegrityError (or NotADriftStoreError / SchemaTooNewError) unless `snapshot` is
-        an intact snapshot file this code can restore; `label` names it in messages."""
 
     @abstractmethod
     def restore_from(
@@ -461,7 +439,7 @@ class Engine(ABC):
         calls it (and, should a commit land after it began, calls it again once nothing
         else can commit, `discard`ing the stale one), and returns the id of the backup that
         holds the state the restore replaced. Nothing is changed unless the snapshot passes
-        `check_snapshot`; any failure leaves the store as it was.
+        `StoreLocation.check_snapshot`; any failure leaves the store as it was.
         """
 
     @abstractmethod
@@ -486,9 +464,16 @@ class StoreLocation(ABC):
         """Whether there is a store here to open without creating one."""
 
     @abstractmethod
-    def open(self, *, create: bool, on_migration: Callable[[int, int], None] | None) -> Engine:
-        """Open (creating when allowed) and upgrade the schema; `on_migration(old, new)`
-        runs before an upgrade of an existing store (the facade backs it up there)."""
+    def open(self, *, create: bool, on_migration: MigrationHook | None) -> Engine:
+        """Open (creating when allowed) and upgrade the schema; `on_migration` runs before
+        an upgrade of an existing store (the facade backs it up there)."""
+
+    @abstractmethod
+    def check_snapshot(
+        self, snapshot: Path, *, thorough: bool = False, label: str | None = None
+    ) -> SnapshotInfo:
+        """IntegrityError (or NotADriftStoreError / SchemaTooNewError) unless `snapshot` is
+        an intact snapshot file this code can restore; `label` names it in messages."""
 
     @abstractmethod
     def replace_unopenable(self, snapshot: Path, aside: Path) -> str | None:
@@ -497,5 +482,6 @@ class StoreLocation(ABC):
         path is returned (None when nothing was there)."""
 
 
-#: type of `StoreLocation.open`'s migration hook
-MigrationHook = Callable[[int, int], None]
+#: `StoreLocation.open`'s migration hook: (old version, new version, a function that writes
+#: a snapshot file of the store as it is before the upgrade)
+MigrationHook = Callable[[int, int, Callable[[Path], SnapshotInfo]], None]

@@ -14,12 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from driftstore.engine import examples as example_sql
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord
 from driftstore.errors import InvalidInputError, PatternNotFoundError
-from driftstore.model.clock import now_iso
 from driftstore.model.enums import HistoryAction
 from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import Location
@@ -201,50 +197,54 @@ def read_example(
     )
 
 
-def add_example(db: Database, example: Example, *, by: str | None = None) -> Example:
+def _summary(example: Example) -> dict[str, object]:
+    """An example as history keeps it: everything but the code."""
+    summary: dict[str, object] = msgspec.to_builtins(example)
+    summary.pop("code", None)
+    return summary
+
+
+def add_example(engine: Engine, example: Example, *, by: str | None = None) -> Example:
     """Store it with its history row (action updated, reason 'example added')."""
-    at = now_iso()
-    with db.transaction() as cur:
-        if not pattern_sql.exists(cur, example.pattern_id):
+    with engine.write() as w:
+        if not w.existing_ids([example.pattern_id]):
             raise PatternNotFoundError(example.pattern_id)
-        example_id = example_sql.insert_example(cur, example, created_at=at)
-        stored = example_sql.get_example(cur, example_id)
-        assert stored is not None
-        summary = msgspec.to_builtins(stored)
-        summary.pop("code", None)
-        history_sql.record(
-            cur,
-            example.pattern_id,
-            HistoryAction.UPDATED,
-            None,
-            {"example": summary},
-            at=at,
-            by=by,
-            reason="example added",
+        stored = w.add_example(example)
+        w.record_history(
+            [
+                HistoryRecord(
+                    example.pattern_id,
+                    HistoryAction.UPDATED,
+                    None,
+                    {"example": _summary(stored)},
+                    w.now,
+                    by,
+                    "example added",
+                )
+            ]
         )
     return stored
 
 
-def remove_example(db: Database, example_id: int, *, by: str | None = None) -> Example:
-    at = now_iso()
-    with db.transaction() as cur:
-        stored = example_sql.get_example(cur, example_id)
+def remove_example(engine: Engine, example_id: int, *, by: str | None = None) -> Example:
+    with engine.write() as w:
+        stored = w.remove_example(example_id)
         if stored is None:
             raise InvalidInputError(
                 f"example {example_id} not found; run 'driftstore example list ID' to see the ids"
             )
-        example_sql.delete_example(cur, example_id)
-        summary = msgspec.to_builtins(stored)
-        summary.pop("code", None)
-        history_sql.record(
-            cur,
-            stored.pattern_id,
-            HistoryAction.UPDATED,
-            {"example": summary},
-            None,
-            at=at,
-            by=by,
-            reason="example removed",
+        w.record_history(
+            [
+                HistoryRecord(
+                    stored.pattern_id,
+                    HistoryAction.UPDATED,
+                    {"example": _summary(stored)},
+                    None,
+                    w.now,
+                    by,
+                    "example removed",
+                )
+            ]
         )
     return stored
 

@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterable
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine import history, patterns
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
 from driftstore.errors import InvalidInputError
-from driftstore.model.clock import now_iso
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Pattern
+
+#: patterns (and locations) gathered before one batch goes to the engine: a server
+#: database pays a round trip per batch, and a batch bounds what is held in memory
+BATCH_PATTERNS = 256
+BATCH_LOCATIONS = 50_000
 
 
 class IngestReport(msgspec.Struct, rename="camel", kw_only=True):
@@ -45,8 +48,63 @@ def _keep_user_data(incoming: Pattern, stored: Pattern) -> None:
         meta.first_seen = old.first_seen
 
 
+class _Batch:
+    """Patterns of a scan on their way to the engine: new ones as they are, changed ones
+    with the stored pattern read back (in one call per batch) so the user's decisions stay."""
+
+    def __init__(self, w: Writer, report: IngestReport) -> None:
+        self.w = w
+        self.report = report
+        self.new: list[tuple[Pattern, str, str]] = []
+        self.changed: list[tuple[Pattern, str, str]] = []
+        self.locations = 0
+
+    def add(self, p: Pattern, digest: str, locations_hash: str, *, new: bool) -> None:
+        (self.new if new else self.changed).append((p, digest, locations_hash))
+        self.locations += len(p.locations) + len(p.outliers)
+        if len(self.new) + len(self.changed) >= BATCH_PATTERNS or self.locations >= BATCH_LOCATIONS:
+            self.flush()
+
+    def flush(self) -> None:
+        w, now = self.w, self.w.now
+        writes: list[PatternWrite] = []
+        history: list[HistoryRecord] = []
+        for p, digest, locations_hash in self.new:
+            writes.append(PatternWrite(p, digest, now, created_at=now))
+            history.append(
+                HistoryRecord(
+                    p.id,
+                    HistoryAction.CREATED,
+                    None,
+                    snapshot(p, locations_hash=locations_hash),
+                    now,
+                )
+            )
+        if self.changed:
+            stored = {s.id: s for s in w.patterns([p.id for p, _d, _h in self.changed])}
+            for p, digest, locations_hash in self.changed:
+                old = stored[p.id]
+                _keep_user_data(p, old)
+                moved = p.locations != old.locations or p.outliers != old.outliers
+                writes.append(PatternWrite(p, digest, now, locations=moved))
+                history.append(
+                    HistoryRecord(
+                        p.id,
+                        HistoryAction.UPDATED,
+                        snapshot(old),
+                        snapshot(p, locations_hash=locations_hash),
+                        now,
+                    )
+                )
+        w.put_patterns(writes)
+        w.record_history(history)
+        self.new.clear()
+        self.changed.clear()
+        self.locations = 0
+
+
 def merge_scan(
-    db: Database,
+    engine: Engine,
     entries: Iterable[Pattern],
     *,
     prune: bool = False,
@@ -55,24 +113,17 @@ def merge_scan(
 ) -> IngestReport:
     """`before_prune` is called (and its backup id reported) only once the whole scan has
     been read and validated and prune has something to delete. It runs inside the write
-    transaction, so a snapshot taken there (from a connection of its own, WAL) holds the
-    state before this ingest."""
+    transaction, so a snapshot taken there (from a connection of its own) holds the state
+    before this ingest."""
     report = IngestReport()
-    now = now_iso()
-    with db.transaction() as cur:
-        states = patterns.scan_states(cur)
-        bulk = not states and patterns.count_patterns(cur) == 0
-        # an empty store: indexes are built once at the end (DDL is transactional, so a
-        # failed or killed ingest rolls them back too) and locations go in many per INSERT
-        pattern_indexes: list[str] = []
-        bulk_rows: patterns.BulkLocations | None = None
-        if bulk:
-            patterns.drop_location_indexes(cur)
-            pattern_indexes = patterns.drop_pattern_indexes(cur)
-            bulk_rows = patterns.BulkLocations(cur)
+    with engine.write() as w:
+        now = w.now
+        states = w.scan_states()
+        if not states and w.count() == 0:
+            w.bulk_load()  # an empty store: the engine may build its indexes once, at the end
+        batch = _Batch(w, report)
         seen: set[str] = set()
         touched: list[tuple[str, str]] = []
-        history_rows = []
         for p in entries:
             if p.id in seen:
                 raise InvalidInputError(
@@ -90,78 +141,44 @@ def merge_scan(
                 meta.approved_by = UNSET
                 if meta.first_seen is UNSET:
                     meta.first_seen = meta.last_seen
-                patterns.insert_pattern(
-                    cur, p, content_hash=digest, created_at=now, updated_at=now, bulk=bulk_rows
-                )
-                history_rows.append(
-                    history.history_row(
-                        p.id,
-                        HistoryAction.CREATED,
-                        None,
-                        snapshot(p, locations_hash=locations_hash),
-                        at=now,
-                    )
-                )
+                batch.add(p, digest, locations_hash, new=True)
                 report.added += 1
                 report.changed_ids.append(p.id)
-            elif state[1] == digest:
-                if state[2] != meta.last_seen:
-                    touched.append((str(meta.last_seen), p.id))
+            elif state.content_hash == digest:
+                if state.last_seen != meta.last_seen:
+                    touched.append((p.id, str(meta.last_seen)))
                 report.unchanged += 1
             else:
-                stored = patterns.load_pattern(cur, p.id, with_locations=True)
-                assert stored is not None
-                _keep_user_data(p, stored)
-                created = patterns.created_at(cur, p.id)
-                patterns.replace_pattern_row(
-                    cur, p, content_hash=digest, created_at=created, updated_at=now
-                )
-                patterns.delete_locations(cur, p.id)
-                patterns.insert_locations(cur, p)
-                history_rows.append(
-                    history.history_row(
-                        p.id,
-                        HistoryAction.UPDATED,
-                        snapshot(stored),
-                        snapshot(p, locations_hash=locations_hash),
-                        at=now,
-                    )
-                )
+                batch.add(p, digest, locations_hash, new=False)
                 report.updated += 1
                 report.changed_ids.append(p.id)
             if on_progress is not None:
                 on_progress(len(seen))
-        if bulk_rows is not None:
-            bulk_rows.flush()
-        if touched:
-            patterns.touch_last_seen(cur, touched)  # keeps each row's digest right
+        batch.flush()
+        w.touch_last_seen(touched)
         doomed = [
             pid
-            for pid, (status, _h, _ls) in states.items()
-            if prune and pid not in seen and status == Status.DISCOVERED.value
+            for pid, state in states.items()
+            if prune and pid not in seen and state.status == Status.DISCOVERED.value
         ]
         if doomed and before_prune is not None:
             report.backup = before_prune()
-        for pid in doomed:
-            stored = patterns.load_pattern(cur, pid, with_locations=True)
-            assert stored is not None
-            patterns.delete_pattern(cur, pid)
-            history_rows.append(
-                history.history_row(
-                    pid,
-                    HistoryAction.DELETED,
-                    snapshot(stored),
-                    None,
-                    at=now,
-                    reason="not seen by the scan (--prune)",
+        removed: list[HistoryRecord] = []
+        for start in range(0, len(doomed), BATCH_PATTERNS):
+            chunk = doomed[start : start + BATCH_PATTERNS]
+            for stored in w.patterns(chunk):
+                removed.append(
+                    HistoryRecord(
+                        stored.id,
+                        HistoryAction.DELETED,
+                        snapshot(stored),
+                        None,
+                        now,
+                        reason="not seen by the scan (--prune)",
+                    )
                 )
-            )
-            report.removed += 1
-            report.changed_ids.append(pid)
-        cur.executemany(history.INSERT_HISTORY, history_rows)
-        if bulk:
-            patterns.create_location_indexes(cur)
-            patterns.create_indexes(cur, pattern_indexes)
-        if bulk or (report.added + report.removed) * 10 > len(states):
-            patterns.refresh_planner_stats(cur)
+            w.delete_patterns(chunk)
+        w.record_history(removed)
+        report.removed = len(doomed)
+        report.changed_ids.extend(doomed)
     return report

@@ -29,15 +29,12 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine import exchange as exchange_sql
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine import rows
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
+from driftstore.engine.rows import as_stored
 from driftstore.errors import InvalidInputError
-from driftstore.facade.exchange import display
+from driftstore.facade.export import LEGACY_FILE_META
+from driftstore.facade.paths import display
 from driftstore.formats import legacy, legacy_write
-from driftstore.model.clock import now_iso
 from driftstore.model.digest import content_hash, snapshot
 from driftstore.model.enums import CATEGORIES, HistoryAction, Status, level_for
 from driftstore.model.pattern import Pattern
@@ -117,13 +114,6 @@ def resolve_source(source: Path) -> Path:
     )
 
 
-def _as_stored(p: Pattern) -> Pattern:
-    """The pattern exactly as the database will give it back (what export renders)."""
-    row = rows.pattern_row(p, content_hash=None, created_at="", updated_at="")
-    locations = [rows.row_to_location(r[1:]) for r in rows.location_rows(p)]
-    return rows.row_to_pattern(row, locations)
-
-
 def _read_files(tree: legacy.LegacyTree, root: Path, report: MigrateReport) -> list[Any]:
     files = []
     for source in tree.files:
@@ -167,7 +157,7 @@ def _collect(files: list[legacy.LegacyFile], report: MigrateReport) -> dict[str,
             if kind != "lake":
                 original = {k: v for k, v in es_entry.items() if k in layout["keys"]}
                 patch = legacy_write.patch_for(
-                    legacy_write.render_entry(_as_stored(p), layout), original
+                    legacy_write.render_entry(as_stored(p), layout), original
                 )
                 if patch:
                     layout["patch"] = patch
@@ -193,7 +183,7 @@ def _level_check(p: Pattern, report: MigrateReport) -> None:
         )
 
 
-def plan_migration(db: Database | None, source: Path, *, dry_run: bool) -> MigrationPlan:
+def plan_migration(engine: Engine | None, source: Path, *, dry_run: bool) -> MigrationPlan:
     """Read and check every file, and work out what would change; writes nothing."""
     drift_dir = resolve_source(source.resolve())
     root = drift_dir.parent
@@ -214,14 +204,12 @@ def plan_migration(db: Database | None, source: Path, *, dry_run: bool) -> Migra
     states: dict[str, tuple[Any, ...]] = {}
     known_layouts: dict[str, str] = {}
     known_files: dict[tuple[str, str], tuple[str, str]] = {}
-    if db is not None:  # None: a preview for a project that has no store yet
-        with db.reader() as conn:
-            states = exchange_sql.pattern_states(conn)
-            known_layouts = exchange_sql.read_meta(conn, exchange_sql.LEGACY_FILE_META)
+    if engine is not None:  # None: a preview for a project that has no store yet
+        with engine.read() as r:
+            states = {pid: tuple(state) for pid, state in r.pattern_states().items()}
+            known_layouts = r.meta(LEGACY_FILE_META)
             known_files = {
-                key: value
-                for key, value in exchange_sql.read_states(conn, "v1").items()
-                if key[0] in CATEGORIES
+                key: value for key, value in r.export_states("v1").items() if key[0] in CATEGORIES
             }
     for pid in sorted(chosen):
         candidate = chosen[pid]
@@ -272,84 +260,69 @@ def plan_migration(db: Database | None, source: Path, *, dry_run: bool) -> Migra
     return plan
 
 
-def apply_migration(db: Database, plan: MigrationPlan) -> None:
+def apply_migration(engine: Engine, plan: MigrationPlan) -> None:
     """Write the plan in one transaction: all of it, or nothing."""
-    now = now_iso()
     report = plan.report
     try:
-        with db.transaction() as cur:
-            bulk = pattern_sql.count_patterns(cur) == 0 and len(plan.changes) > 1000
-            if bulk:
-                pattern_sql.drop_location_indexes(cur)
-            for change in plan.changes:
-                _apply_one(cur, change, now)
-                report.changed_ids.append(change.pattern.id)
+        with engine.write() as w:
+            if w.count() == 0 and len(plan.changes) > 1000:
+                w.bulk_load()
+            for start in range(0, len(plan.changes), _BATCH):
+                _apply_batch(w, plan.changes[start : start + _BATCH])
+            report.changed_ids.extend(change.pattern.id for change in plan.changes)
             for key, layout in plan.file_layouts.items():
-                exchange_sql.write_meta(cur, exchange_sql.LEGACY_FILE_META + key, layout)
+                w.put_meta(LEGACY_FILE_META + key, layout)
             for category, status, checksum, stamp in plan.file_states:
-                exchange_sql.write_state(cur, category, "v1", status, checksum, stamp)
-            if bulk:
-                pattern_sql.create_location_indexes(cur)
+                w.put_export_state(category, "v1", status, checksum, stamp)
     except OverflowError as exc:
         raise InvalidInputError(
             f"a number in the drift files is too large to store ({exc}); nothing was migrated"
         ) from None
 
 
-def _apply_one(cur: Any, change: _Change, now: str) -> None:
-    p = change.pattern
-    digest = content_hash(p)
-    if change.new:
-        pattern_sql.insert_pattern(
-            cur, p, content_hash=digest, created_at=now, updated_at=now, layout=change.layout
-        )
-        history_sql.record(
-            cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, reason=_REASON
-        )
-        return
-    stored = pattern_sql.load_pattern(cur, p.id)
-    assert stored is not None
-    pattern_sql.replace_pattern_row(
-        cur,
-        p,
-        content_hash=digest,
-        created_at=pattern_sql.created_at(cur, p.id),
-        updated_at=now,
-        layout=change.layout,
-    )
-    if stored.locations != p.locations or stored.outliers != p.outliers:
-        pattern_sql.delete_locations(cur, p.id)
-        pattern_sql.insert_locations(cur, p)
-    action = HistoryAction.UPDATED
-    if p.status != stored.status and p.status != Status.DISCOVERED:
-        action = HistoryAction(p.status.value)
-    history_sql.record(cur, p.id, action, snapshot(stored), snapshot(p), at=now, reason=_REASON)
+#: patterns handed to the engine at once
+_BATCH = 256
+
+
+def _apply_batch(w: Writer, changes: list[_Change]) -> None:
+    now = w.now
+    known = [c.pattern.id for c in changes if not c.new]
+    stored = {p.id: p for p in w.patterns(known)} if known else {}
+    writes: list[PatternWrite] = []
+    history: list[HistoryRecord] = []
+    for change in changes:
+        p = change.pattern
+        digest = content_hash(p)
+        if change.new:
+            writes.append(PatternWrite(p, digest, now, created_at=now, layout=change.layout))
+            history.append(
+                HistoryRecord(p.id, HistoryAction.CREATED, None, snapshot(p), now, None, _REASON)
+            )
+            continue
+        old = stored[p.id]
+        moved = old.locations != p.locations or old.outliers != p.outliers
+        writes.append(PatternWrite(p, digest, now, layout=change.layout, locations=moved))
+        action = HistoryAction.UPDATED
+        if p.status != old.status and p.status != Status.DISCOVERED:
+            action = HistoryAction(p.status.value)
+        history.append(HistoryRecord(p.id, action, snapshot(old), snapshot(p), now, None, _REASON))
+    w.put_patterns(writes)
+    w.record_history(history)
 
 
 def migrate(
-    db: Database,
+    engine: Engine,
     source: Path,
     *,
     dry_run: bool = False,
     backup: Callable[[str], str] | None = None,
 ) -> MigrateReport:
     """Plan, back up (only when something will change), apply."""
-    plan = plan_migration(db, source, dry_run=dry_run)
+    plan = plan_migration(engine, source, dry_run=dry_run)
     if dry_run:
         return plan.report
     if plan.changes and backup is not None:
         plan.report.backup = backup("before migrate")
     if plan.changes or plan.file_layouts or plan.file_states:
-        apply_migration(db, plan)
+        apply_migration(engine, plan)
     return plan.report
-
-
-def preview(root: Path, source: Path | None = None) -> MigrateReport:
-    """A dry run that writes nothing at all, not even a new empty database."""
-    from driftstore.facade.store import DB_NAME, DRIFT_DIR, PatternStore
-
-    source = source if source is not None else root
-    if not (root / DRIFT_DIR / DB_NAME).is_file():
-        return plan_migration(None, source, dry_run=True).report
-    with PatternStore(root, create=False) as store:
-        return store.migrate(source, dry_run=True)

@@ -1,8 +1,9 @@
 """PatternStore: the one public entry to a project's pattern store.
 
 Everything a user can do goes through here, for the CLI and Python callers alike. The
-store owns the database, takes a backup before destructive work, and keeps history in
-the same transaction as every change.
+store holds the policy (merge rules, history, a backup before destructive work) and reaches
+the data only through its engine (`engine.base`), which it never names: SQLite today, any
+engine that passes the contract suite tomorrow.
 """
 
 from __future__ import annotations
@@ -13,26 +14,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from driftstore.engine import examples as example_sql
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine import queries
-from driftstore.engine import variants as variant_sql
-from driftstore.engine.connection import Database
+from driftstore.engine import locate
+from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
 from driftstore.errors import DriftStoreError, InvalidInputError, PatternNotFoundError
-from driftstore.facade import byfile_index, summaries, writes
+from driftstore.facade import health, writes
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Status
-from driftstore.model.paths import safe_relative_path
+from driftstore.model.paths import DRIFT_DIR, safe_relative_path
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
     from driftstore.facade.backups import BackupInfo, RestoreReport
-    from driftstore.facade.exchange import ExportReport
+    from driftstore.facade.export import ExportReport
+    from driftstore.facade.import_shards import ImportReport
     from driftstore.facade.ingest import IngestReport
     from driftstore.facade.migrate import MigrateReport
-    from driftstore.facade.shard_import import ImportReport
     from driftstore.facade.verify import VerifyReport
+    from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
     from driftstore.model.pattern import Pattern
     from driftstore.model.records import Example, HistoryEntry, Variant
@@ -41,47 +39,50 @@ if TYPE_CHECKING:
 # methods that use them: a one-shot command such as `driftstore file` must start in well
 # under 150 ms (benchmark B4), and most commands need none of them.
 
-DRIFT_DIR = ".drift"
-DB_NAME = "drift.db"
-
 
 class PatternStore:
-    """A project's store: `<root>/.drift/drift.db` plus the files beside it."""
+    """A project's store: its data (through an engine) plus the files beside it in
+    `<root>/.drift/` (backups, shards)."""
 
-    def __init__(self, root: str | Path, *, create: bool = True) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        create: bool = True,
+        engine: Engine | None = None,
+        store: str | None = None,
+        project: str | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise InvalidInputError(
                 f"{root}: no such folder; pass an existing project folder as root"
             )
         self.drift_dir = self.root / DRIFT_DIR
-        self.db_path = self.drift_dir / DB_NAME
-        if not self.db_path.exists() and not create:
-            raise DriftStoreError(f"{self.db_path}: no store here; run 'driftstore init' first")
-        try:
-            self.drift_dir.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise DriftStoreError(f"{self.drift_dir}: cannot create it ({exc.strerror})") from None
-        self.db = self._open_database()
-        self._index: byfile_index.FileIndex | None = None
+        self.location = locate(self.drift_dir, store, project)
+        if engine is None:
+            if not create and not self.location.exists():
+                raise DriftStoreError(
+                    f"{self.location.describe()}: no store here; run 'driftstore init' first"
+                )
+            engine = self.location.open(create=create, on_migration=self._backup_before_migration)
+        self.engine = engine
+        self._index: FileIndex | None = None
         self._index_lock = threading.Lock()
 
-    def _open_database(self) -> Database:
-        from driftstore.facade.emptied import refuse_emptied
-
-        refuse_emptied(self.db_path, self.drift_dir)
-        return Database(self.db_path, before_migration=self._backup_before_migration)
-
-    def _backup_before_migration(self, old_version: int, new_version: int) -> None:
+    def _backup_before_migration(
+        self, old_version: int, new_version: int, snapshot_to: Callable[[Path], SnapshotInfo]
+    ) -> None:
         """A schema migration rewrites tables: keep the old state first."""
-        from driftstore.facade import backups as backup_ops
+        from driftstore.facade.backups import create_backup
 
-        backup_ops.create_backup(self.db_path, self.drift_dir, f"schema-v{old_version}")
+        del new_version
+        create_backup(snapshot_to, self.drift_dir, f"schema-v{old_version}")
 
     # --- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
         self._close_index()
-        self.db.close()
+        self.engine.close()
 
     def _close_index(self) -> None:
         with self._index_lock:
@@ -95,6 +96,22 @@ class PatternStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def info(self) -> EngineInfo:
+        """Which engine holds the data, where, and at which schema version."""
+        return self.engine.info()
+
+    # --- the change signal -------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """The store's generation: moves by one with every committed write that changed
+        something, from this process or any other (seen within a millisecond)."""
+        return self.engine.generation()
+
+    def changes_since(self, generation: int) -> ChangeSet:
+        """Ids of the patterns changed after `generation` (`ids` None: treat everything as
+        changed, e.g. after a restore)."""
+        return self.engine.changes_since(generation)
+
     # --- single patterns ---------------------------------------------------------------
     def add(self, pattern: Pattern, *, by: str | None = None) -> Pattern:
         """Insert one new pattern; PatternAlreadyExistsError if the id is taken."""
@@ -102,13 +119,11 @@ class PatternStore:
 
     def add_many(self, items: Iterable[Pattern], *, by: str | None = None) -> list[Pattern]:
         """Insert new patterns in one transaction: all of them, or none."""
-        added = writes.add_patterns(self.db, items, by=by)
-        self._changed([p.id for p in added])
-        return added
+        return writes.add_patterns(self.engine, items, by=by)
 
     def get(self, pattern_id: str) -> Pattern | None:
-        with self.db.reader() as conn:
-            return pattern_sql.load_pattern(conn, pattern_id)
+        with self.engine.read() as r:
+            return r.pattern(pattern_id)
 
     def require(self, pattern_id: str) -> Pattern:
         found = self.get(pattern_id)
@@ -117,31 +132,24 @@ class PatternStore:
         return found
 
     def exists(self, pattern_id: str) -> bool:
-        with self.db.reader() as conn:
-            return pattern_sql.exists(conn, pattern_id)
+        with self.engine.read() as r:
+            return bool(r.existing_ids([pattern_id]))
 
     def count(self, filter: PatternFilter | None = None) -> int:
         return self.query(filter, limit=0).total
 
     def update(self, pattern_id: str, *, by: str | None = None, **changes: Any) -> Pattern:
         """Change fields of one pattern (history: updated, or approved/ignored for status)."""
-        new = writes.update_pattern(self.db, pattern_id, changes, by=by)
-        self._changed([pattern_id])
-        return new
+        return writes.update_pattern(self.engine, pattern_id, changes, by=by)
 
     def delete(self, pattern_id: str, *, by: str | None = None) -> bool:
         """Remove a pattern and everything hanging off it. False if it was not there."""
-        removed = writes.delete_pattern(self.db, pattern_id, by=by)
-        if removed:
-            self._changed([pattern_id])
-        return removed
+        return writes.delete_pattern(self.engine, pattern_id, by=by)
 
     # --- decisions ---------------------------------------------------------------------
     def set_status(self, ids: Sequence[str], target: Status, *, by: str | None = None) -> list[str]:
         """Move every id to `target` in one transaction; one refused move refuses all."""
-        done = writes.set_status(self.db, ids, target, by=by)
-        self._changed(done)
-        return done
+        return writes.set_status(self.engine, ids, target, by=by)
 
     def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> list[str]:
         ids = [pattern_id] if isinstance(pattern_id, str) else list(pattern_id)
@@ -165,9 +173,11 @@ class PatternStore:
             sort = Sort()
         elif not isinstance(sort, Sort):
             sort = Sort(field=_sort_field(sort))
-        with self.db.reader() as conn:
-            return queries.run_query(
-                conn, filter or PatternFilter(), sort, offset=offset, limit=limit, cursor=cursor
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidInputError("offset and limit must be 0 or more")
+        with self.engine.read() as r:
+            return r.query(
+                filter or PatternFilter(), sort, offset=offset, limit=limit, cursor=cursor
             )
 
     def by_file(
@@ -180,37 +190,34 @@ class PatternStore:
 
         The hot path: answered from the in-memory index, built on first use and kept
         current with this and other processes' writes; the patterns returned are shared
-        with its cache, so treat them as read-only. `fresh=True` answers from SQL instead,
-        without building the index (what a one-shot process wants).
+        with its cache, so treat them as read-only. `fresh=True` answers from the store
+        instead, without building the index (what a one-shot process wants).
         """
         if fresh:
-            with self.db.reader() as conn:
-                return byfile_index.from_sql(conn, path, include_disabled=include_disabled)
+            from driftstore.index import read_file_patterns
+
+            with self.engine.read() as r:
+                return read_file_patterns(r, path, include_disabled=include_disabled)
         return self._file_index().lookup(path, include_disabled=include_disabled)
 
-    def _file_index(self) -> byfile_index.FileIndex:
-        self.db._check_open()
+    def _file_index(self) -> FileIndex:
         with self._index_lock:
-            index = self._index
-            if index is None or index.db is not self.db:  # a restore opens a new database
-                if index is not None:
-                    index.close()
-                index = self._index = byfile_index.FileIndex(self.db)
-            return index
+            if self._index is None:
+                from driftstore.index import FileIndex
+
+                self._index = FileIndex(self.engine)
+            return self._index
 
     def status(self) -> dict[str, Any]:
         """Totals by status, category and confidence level; locations and outliers; per
-        category counts by status (`categories`); and `health`, 0-100:
-
-            40 × approved ÷ live patterns + 40 × mean confidence of live patterns
-            + 20 × (1 − outliers ÷ (locations + outliers) of live patterns)
-
-        rounded, where live means not ignored; an empty store scores 100. The three inputs
-        are in `healthFactors`.
-        """
-        with self.db.reader() as conn:
-            counts = queries.status_counts(conn)
-            counts.update(summaries.status_extras(conn))
+        category counts by status (`categories`); `health`, 0-100 (`facade.health`); and
+        the store `generation`."""
+        with self.engine.read() as r:
+            stats = r.stats()
+            generation = r.generation()
+        counts = health.status_counts(stats)
+        counts.update(health.status_extras(stats))
+        counts["generation"] = generation
         return counts
 
     def history(
@@ -228,13 +235,13 @@ class PatternStore:
                 ) from None
         if limit is not None and limit < 0:
             raise InvalidInputError("limit must be 0 or more")
-        with self.db.reader() as conn:
-            return history_sql.read(conn, id, since=since, limit=limit)
+        with self.engine.read() as r:
+            return r.history(id, since=since, limit=limit)
 
     def require_id(self, pattern_id: str) -> None:
         """PatternNotFoundError unless the id is stored or has history (deleted ones do)."""
-        with self.db.reader() as conn:
-            if pattern_sql.exists(conn, pattern_id) or history_sql.read(conn, pattern_id, limit=1):
+        with self.engine.read() as r:
+            if r.known_ids([pattern_id]):
                 return
         raise PatternNotFoundError(pattern_id)
 
@@ -243,16 +250,17 @@ class PatternStore:
         examples, history, and related patterns (same category and subcategory)."""
         from driftstore.facade.detail import describe
 
-        return describe(self.db, pattern_id)
+        return describe(self.engine, pattern_id)
 
     def file_report(self, path: str, *, include_disabled: bool = False) -> dict[str, Any]:
         """`file`: patterns touching PATH (summary, their locations there, and the effective
         settings for PATH), disabled ones only with include_disabled.
 
-        Answered from SQL so a one-shot process does not build the whole in-memory index.
+        Answered from the store so a one-shot process does not build the in-memory index.
         """
-        with self.db.reader() as conn:
-            return byfile_index.file_report(conn, path, include_disabled=include_disabled)
+        from driftstore.facade.file_report import file_report
+
+        return file_report(self.engine, path, include_disabled=include_disabled)
 
     # --- scans -------------------------------------------------------------------------
     def ingest(
@@ -271,74 +279,73 @@ class PatternStore:
             source = read_scan(entries)  # type: ignore[arg-type]
         else:
             source = (validated(p, where=f"pattern {p.id!r}") for p in entries)
-        report = merge_scan(
-            self.db,
+        return merge_scan(
+            self.engine,
             source,
             prune=prune,
             on_progress=on_progress,
             before_prune=lambda: self.backup("ingest-prune"),
         )
-        self._changed(report.changed_ids)
-        return report
 
     # --- backups -----------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> str:
         """Archive a consistent snapshot under .drift/backups/; returns the backup id."""
-        from driftstore.facade import backups as backup_ops
+        from driftstore.facade.backups import create_backup
 
-        return backup_ops.create_backup(
-            self.db_path, self.drift_dir, reason, busy_timeout_ms=self.db.busy_timeout_ms
-        )
+        return create_backup(self.engine.snapshot_to, self.drift_dir, reason)
 
     def backups(self) -> list[BackupInfo]:
         """Every backup, newest first."""
-        from driftstore.facade import backups as backup_ops
+        from driftstore.facade.backups import list_backups
 
-        return backup_ops.list_backups(self.drift_dir)
+        return list_backups(self.drift_dir)
 
     def prune_backups(self, keep: int) -> list[str]:
         """Delete all but the `keep` newest backups; returns the deleted ids."""
-        from driftstore.facade import backups as backup_ops
+        from driftstore.facade.backups import prune_backups
 
-        return backup_ops.prune_backups(self.drift_dir, keep)
+        return prune_backups(self.drift_dir, keep)
 
     def restore(self, backup_id: str, *, thorough: bool = False) -> RestoreReport:
         """Make a backup the store's content, after checking it and backing up the current
-        state: one commit into the live database, which every open connection (here and in
-        other processes) sees from its next transaction on. `thorough` runs SQLite's full
-        integrity_check instead of quick_check."""
-        from driftstore.facade import backups as backup_ops
+        state: one commit, which every open connection (here and in other processes) sees
+        from its next transaction on. `thorough` runs the database's full integrity check
+        on the backup instead of the quick one."""
+        from driftstore.facade.backups import restore_backup
 
         self._close_index()  # everything changed: build afresh on the next ask
-        return backup_ops.restore_backup(
-            self.drift_dir, self.db_path, backup_id, db=self.db, thorough=thorough
+        return restore_backup(
+            self.engine, self.location, self.drift_dir, backup_id, thorough=thorough
         )
 
     # --- files: export, import, verify, migrate -----------------------------------------
     def export(self, out_dir: str | Path | None = None, layout: str = "v2") -> ExportReport:
         """Write the shards and index files (formats.md) under `out_dir` (default .drift/)."""
-        from driftstore.facade import exchange
+        from driftstore.facade.export import export_store
 
         out = Path(out_dir) if out_dir is not None else self.drift_dir
-        return exchange.export_store(self.db, out, layout=layout, root=self.root)
+        return export_store(self.engine, out, layout=layout, root=self.root)
 
     def import_(self, dir: str | Path | None = None, force: bool = False) -> ImportReport:
         """Load v2 shards; every checksum is checked before anything is written."""
-        from driftstore.facade import shard_import
+        from driftstore.facade import import_shards
 
         source = Path(dir) if dir is not None else self.drift_dir
-        plan = shard_import.read_import(source, root=self.root, force=force)
+        plan = import_shards.read_import(source, root=self.root, force=force)
         backup_id = self.backup("import")
-        report = shard_import.apply_import(self.db, plan)
+        report = import_shards.apply_import(self.engine, plan)
         report.backup = backup_id
-        self._changed(report.changed_ids)
         return report
 
     def verify(self) -> VerifyReport:
         """Database integrity checks plus the checksum of every pattern file present."""
+        from driftstore.facade.paths import display
         from driftstore.facade.verify import verify_store
 
-        return verify_store(self.db, self.drift_dir, root=self.root)
+        name = self.location.describe()
+        if name.startswith("/"):
+            name = display(Path(name), self.root)
+        return verify_store(self.engine, self.drift_dir, root=self.root, name=name)
 
     def migrate(
         self, source: str | Path | None = None, *, dry_run: bool = False, backup: bool = True
@@ -346,14 +353,12 @@ class PatternStore:
         """Import a drift 0.9 `.drift/` tree (default: this project's)."""
         from driftstore.facade.migrate import migrate
 
-        report = migrate(
-            self.db,
+        return migrate(
+            self.engine,
             Path(source) if source is not None else self.root,
             dry_run=dry_run,
             backup=self.backup if backup else None,
         )
-        self._changed(report.changed_ids)
-        return report
 
     # --- variants and examples ---------------------------------------------------------
     def add_variant(
@@ -370,9 +375,9 @@ class PatternStore:
         by: str | None = None,
     ) -> Variant:
         """A scoped override of one pattern (history: updated, 'variant added')."""
-        from driftstore.facade import variants as variant_ops
+        from driftstore.facade import variants
 
-        variant = variant_ops.build_variant(
+        variant = variants.build_variant(
             self.root,
             pattern_id,
             scope=scope,
@@ -384,16 +389,14 @@ class PatternStore:
             expires=expires,
             now=datetime.now(UTC),
         )
-        stored = variant_ops.add_variant(self.db, variant, by=by)
-        self._changed([pattern_id])
-        return stored
+        return variants.add_variant(self.engine, variant, by=by)
 
     def variants(self, pattern_id: str | None = None) -> list[Variant]:
         """Variants of one pattern, or of all, oldest first (expired ones included)."""
-        with self.db.reader() as conn:
-            if pattern_id is not None and not pattern_sql.exists(conn, pattern_id):
+        with self.engine.read() as r:
+            if pattern_id is not None and not r.existing_ids([pattern_id]):
                 raise PatternNotFoundError(pattern_id)
-            return variant_sql.list_variants(conn, pattern_id)
+            return r.variants(pattern_id)
 
     def variant_views(self, pattern_id: str | None = None) -> list[dict[str, Any]]:
         """`variant list`: the variants as JSON, each with `expired`."""
@@ -406,16 +409,14 @@ class PatternStore:
         """Delete one variant (history: updated, 'variant removed'); VariantNotFoundError."""
         from driftstore.facade.variants import remove_variant
 
-        removed = remove_variant(self.db, variant_id, by=by)
-        self._changed([removed.pattern_id])
-        return removed
+        return remove_variant(self.engine, variant_id, by=by)
 
     def effective_for(self, pattern_id: str, path: str) -> Effective:
         """The pattern's settings for the file at `path`, its active variants applied."""
         from driftstore.facade.variants import effective_for
 
         file = safe_relative_path(path, what="file")
-        return effective_for(self.db, pattern_id, file, datetime.now(UTC))
+        return effective_for(self.engine, pattern_id, file, datetime.now(UTC))
 
     def add_example(
         self,
@@ -427,29 +428,24 @@ class PatternStore:
         by: str | None = None,
     ) -> Example:
         """Store lines A-B of a project file as a good (or, with bad, a bad) example."""
-        with self.db.reader() as conn:
-            if not pattern_sql.exists(conn, pattern_id):
-                raise PatternNotFoundError(pattern_id)
-        from driftstore.facade import examples as example_ops
+        if not self.exists(pattern_id):
+            raise PatternNotFoundError(pattern_id)
+        from driftstore.facade import examples
 
-        example = example_ops.read_example(self.root, pattern_id, file, lines, positive=not bad)
-        stored = example_ops.add_example(self.db, example, by=by)
-        self._changed([pattern_id])
-        return stored
+        example = examples.read_example(self.root, pattern_id, file, lines, positive=not bad)
+        return examples.add_example(self.engine, example, by=by)
 
     def examples(self, pattern_id: str) -> list[Example]:
         """The stored examples of one pattern, oldest first."""
-        with self.db.reader() as conn:
-            if not pattern_sql.exists(conn, pattern_id):
+        with self.engine.read() as r:
+            if not r.existing_ids([pattern_id]):
                 raise PatternNotFoundError(pattern_id)
-            return example_sql.list_examples(conn, pattern_id)
+            return r.examples(pattern_id)
 
     def remove_example(self, example_id: int, *, by: str | None = None) -> Example:
         from driftstore.facade.examples import remove_example
 
-        removed = remove_example(self.db, example_id, by=by)
-        self._changed([removed.pattern_id])
-        return removed
+        return remove_example(self.engine, example_id, by=by)
 
     def examples_for(self, pattern_id: str, max: int = 3, context: int = 5) -> list[Example]:
         """Fresh (unstored) examples cut from the project around the pattern's locations,
@@ -459,13 +455,6 @@ class PatternStore:
 
         candidates = [loc for loc in p.locations if loc.is_outlier is not True]
         return fresh_examples(self.root, pattern_id, candidates, limit=max, context=context)
-
-    # --- hooks for caches --------------------------------------------------------------
-    def _changed(self, ids: Iterable[str]) -> None:
-        """Called after this process committed changes to these patterns."""
-        index = self._index
-        if index is not None:
-            index.note_changed(ids)
 
 
 def _sort_field(value: SortField | str) -> SortField:
@@ -477,6 +466,12 @@ def _sort_field(value: SortField | str) -> SortField:
         ) from None
 
 
-def open(root: str | Path = ".", *, create: bool = True) -> PatternStore:
+def open(
+    root: str | Path = ".",
+    *,
+    create: bool = True,
+    store: str | None = None,
+    project: str | None = None,
+) -> PatternStore:
     """Open (and by default create) the store of the project at `root`."""
-    return PatternStore(root, create=create)
+    return PatternStore(root, create=create, store=store, project=project)

@@ -10,12 +10,9 @@ from typing import Any
 
 import msgspec
 
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine import variants as variant_sql
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord
 from driftstore.errors import InvalidInputError, PatternNotFoundError, VariantNotFoundError
-from driftstore.model.clock import format_iso, now_iso, parse_iso
+from driftstore.model.clock import format_iso, parse_iso
 from driftstore.model.effective import Effective, is_active, resolve
 from driftstore.model.enums import HistoryAction, Scope, Severity
 from driftstore.model.paths import safe_relative_path
@@ -143,46 +140,47 @@ def build_variant(
     )
 
 
-def add_variant(db: Database, variant: Variant, *, by: str | None = None) -> Variant:
+def add_variant(engine: Engine, variant: Variant, *, by: str | None = None) -> Variant:
     """Store it with its history row (action updated, reason 'variant added')."""
-    at = now_iso()
-    with db.transaction() as cur:
-        if not pattern_sql.exists(cur, variant.pattern_id):
+    with engine.write() as w:
+        if not w.existing_ids([variant.pattern_id]):
             raise PatternNotFoundError(variant.pattern_id)
-        variant_id = variant_sql.insert_variant(cur, variant, created_at=at)
-        stored = variant_sql.get_variant(cur, variant_id)
-        assert stored is not None
-        history_sql.record(
-            cur,
-            variant.pattern_id,
-            HistoryAction.UPDATED,
-            None,
-            {"variant": msgspec.to_builtins(stored)},
-            at=at,
-            by=by,
-            reason="variant added",
+        stored = w.add_variant(variant)
+        w.record_history(
+            [
+                HistoryRecord(
+                    variant.pattern_id,
+                    HistoryAction.UPDATED,
+                    None,
+                    {"variant": msgspec.to_builtins(stored)},
+                    w.now,
+                    by,
+                    "variant added",
+                )
+            ]
         )
     return stored
 
 
-def remove_variant(db: Database, variant_id: int, *, by: str | None = None) -> Variant:
-    at = now_iso()
-    with db.transaction() as cur:
-        stored = variant_sql.get_variant(cur, variant_id)
+def remove_variant(engine: Engine, variant_id: int, *, by: str | None = None) -> Variant:
+    with engine.write() as w:
+        stored = w.remove_variant(variant_id)
         if stored is None:
             raise VariantNotFoundError(
                 f"variant {variant_id} not found; run 'driftstore variant list' to see the ids"
             )
-        variant_sql.delete_variant(cur, variant_id)
-        history_sql.record(
-            cur,
-            stored.pattern_id,
-            HistoryAction.UPDATED,
-            {"variant": msgspec.to_builtins(stored)},
-            None,
-            at=at,
-            by=by,
-            reason="variant removed",
+        w.record_history(
+            [
+                HistoryRecord(
+                    stored.pattern_id,
+                    HistoryAction.UPDATED,
+                    {"variant": msgspec.to_builtins(stored)},
+                    None,
+                    w.now,
+                    by,
+                    "variant removed",
+                )
+            ]
         )
     return stored
 
@@ -194,10 +192,10 @@ def variant_view(variant: Variant, now: datetime) -> dict[str, Any]:
     return view
 
 
-def effective_for(db: Database, pattern_id: str, file: str, now: datetime) -> Effective:
-    with db.reader() as conn:
-        stored = pattern_sql.load_pattern(conn, pattern_id, with_locations=False)
+def effective_for(engine: Engine, pattern_id: str, file: str, now: datetime) -> Effective:
+    with engine.read() as r:
+        stored = r.pattern(pattern_id, with_locations=False)
         if stored is None:
             raise PatternNotFoundError(pattern_id)
-        variants = variant_sql.list_variants(conn, pattern_id)
+        variants = r.variants(pattern_id)
     return resolve(stored.severity, variants, file, now)

@@ -19,11 +19,9 @@ from pathlib import Path
 
 import msgspec
 
-from driftstore.engine import exchange as exchange_sql
-from driftstore.engine import integrity
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine
 from driftstore.errors import DriftStoreError, InvalidInputError
-from driftstore.facade.exchange import display
+from driftstore.facade.paths import display
 from driftstore.formats import legacy, shards
 
 
@@ -37,19 +35,9 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     problems: list[Problem] = []
 
 
-def _sqlite_checks(db: Database) -> list[str]:
-    with db.reader() as conn:
-        return exchange_sql.integrity_problems(conn)
-
-
-def _row_checks(db: Database) -> list[str]:
-    with db.reader() as conn:
-        digests = integrity.digest_problems(conn)
-        # a read that failed on a digest names less than the digest check does
-        unreadable = [
-            text for text in exchange_sql.unreadable_rows(conn) if integrity.MISMATCH not in text
-        ]
-        return [*unreadable, *digests, *exchange_sql.stale_totals(conn)]
+def _row_checks(engine: Engine) -> list[str]:
+    with engine.read() as r:
+        return r.row_problems()
 
 
 def _texts(check: Callable[[], list[str]]) -> tuple[list[str], bool]:
@@ -60,17 +48,17 @@ def _texts(check: Callable[[], list[str]]) -> tuple[list[str], bool]:
         return [str(exc)], True
 
 
-def verify_store(db: Database, drift_dir: Path, *, root: Path) -> VerifyReport:
-    """Every check; SQLite works without the GIL, so its integrity check runs beside the
-    row and file checks of this thread."""
-    name = display(db.path, root)
+def verify_store(engine: Engine, drift_dir: Path, *, root: Path, name: str) -> VerifyReport:
+    """Every check; the database's own deep check runs in a thread beside the row and file
+    checks of this one (SQLite works without the GIL). `name` is how problems of the
+    database itself are labelled."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftstore-verify") as pool:
-        deep = pool.submit(_sqlite_checks, db)
-        rows, _ = _texts(lambda: _row_checks(db))
+        deep = pool.submit(engine.check_integrity)
+        rows, _ = _texts(lambda: _row_checks(engine))
         files = _file_checks(drift_dir, root)
-        sqlite, failed = _texts(deep.result)
-    # a database SQLite cannot even check is reported as that one problem
-    problems = [Problem(name, text) for text in (sqlite if failed else [*sqlite, *rows])]
+        database, failed = _texts(deep.result)
+    # a database that cannot even be checked is reported as that one problem
+    problems = [Problem(name, text) for text in (database if failed else [*database, *rows])]
     problems.extend(files)
     return VerifyReport(ok=not problems, problems=problems)
 

@@ -12,16 +12,13 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, StatusChange
 from driftstore.errors import (
     InvalidInputError,
     InvalidStatusTransitionError,
     PatternAlreadyExistsError,
     PatternNotFoundError,
 )
-from driftstore.model.clock import now_iso
 from driftstore.model.digest import content_hash, snapshot
 from driftstore.model.enums import HistoryAction, Status, can_move
 from driftstore.model.ids import pattern_id_for
@@ -61,29 +58,36 @@ def check_move(pattern_id: str, current: Status, target: Status) -> None:
         raise InvalidStatusTransitionError(pattern_id, current.value, target.value)
 
 
-def add_patterns(db: Database, items: Iterable[Pattern], *, by: str | None) -> list[Pattern]:
+def add_patterns(engine: Engine, items: Iterable[Pattern], *, by: str | None) -> list[Pattern]:
     """Insert new patterns in one transaction: all of them, or none."""
     checked = [validated(_with_id(p), where=f"pattern {p.id!r}") for p in items]
-    now = now_iso()
     seen: set[str] = set()
-    with db.transaction() as cur:
+    for p in checked:
+        if p.id in seen:
+            raise PatternAlreadyExistsError(p.id)
+        seen.add(p.id)
+    with engine.write() as w:
+        taken = w.existing_ids([p.id for p in checked])
+        if taken:
+            raise PatternAlreadyExistsError(min(taken))
+        now = w.now
         for p in checked:
-            if p.id in seen or pattern_sql.exists(cur, p.id):
-                raise PatternAlreadyExistsError(p.id)
-            seen.add(p.id)
             if p.metadata.first_seen is UNSET:
                 p.metadata.first_seen = now
             if p.metadata.last_seen is UNSET:
                 p.metadata.last_seen = p.metadata.first_seen
-            pattern_sql.insert_pattern(
-                cur, p, content_hash=content_hash(p), created_at=now, updated_at=now
-            )
-            history_sql.record(cur, p.id, HistoryAction.CREATED, None, snapshot(p), at=now, by=by)
+        w.put_patterns([PatternWrite(p, content_hash(p), now, created_at=now) for p in checked])
+        w.record_history(
+            [
+                HistoryRecord(p.id, HistoryAction.CREATED, None, snapshot(p), now, by)
+                for p in checked
+            ]
+        )
     return checked
 
 
 def update_pattern(
-    db: Database, pattern_id: str, changes: dict[str, Any], *, by: str | None
+    engine: Engine, pattern_id: str, changes: dict[str, Any], *, by: str | None
 ) -> Pattern:
     """Change fields of one pattern (history: updated, or approved/ignored for status)."""
     unknown = sorted(set(changes) - UPDATABLE)
@@ -92,9 +96,9 @@ def update_pattern(
             f"update: cannot change {', '.join(unknown)}; changeable fields are "
             f"{', '.join(sorted(UPDATABLE))}"
         )
-    now = now_iso()
-    with db.transaction() as cur:
-        stored = pattern_sql.load_pattern(cur, pattern_id)
+    with engine.write() as w:
+        now = w.now
+        stored = w.pattern(pattern_id)
         if stored is None:
             raise PatternNotFoundError(pattern_id)
         action = HistoryAction.UPDATED
@@ -116,51 +120,49 @@ def update_pattern(
         if new.status == Status.APPROVED and stored.status != Status.APPROVED:
             new.metadata.approved_at = now
             new.metadata.approved_by = by if by is not None else UNSET
-        created = pattern_sql.created_at(cur, pattern_id)
-        pattern_sql.replace_pattern_row(
-            cur, new, content_hash=content_hash(new), created_at=created, updated_at=now
+        moved = new.locations != stored.locations or new.outliers != stored.outliers
+        w.put_patterns([PatternWrite(new, content_hash(new), now, locations=moved)])
+        w.record_history(
+            [HistoryRecord(pattern_id, action, snapshot(stored), snapshot(new), now, by)]
         )
-        if new.locations != stored.locations or new.outliers != stored.outliers:
-            pattern_sql.delete_locations(cur, pattern_id)
-            pattern_sql.insert_locations(cur, new)
-        history_sql.record(cur, pattern_id, action, snapshot(stored), snapshot(new), at=now, by=by)
     return new
 
 
-def delete_pattern(db: Database, pattern_id: str, *, by: str | None) -> bool:
+def delete_pattern(engine: Engine, pattern_id: str, *, by: str | None) -> bool:
     """Remove a pattern and everything hanging off it. False if it was not there."""
-    now = now_iso()
-    with db.transaction() as cur:
-        stored = pattern_sql.load_pattern(cur, pattern_id)
+    with engine.write() as w:
+        stored = w.pattern(pattern_id)
         if stored is None:
             return False
-        pattern_sql.delete_pattern(cur, pattern_id)
-        history_sql.record(
-            cur, pattern_id, HistoryAction.DELETED, snapshot(stored), None, at=now, by=by
+        w.delete_patterns([pattern_id])
+        w.record_history(
+            [HistoryRecord(pattern_id, HistoryAction.DELETED, snapshot(stored), None, w.now, by)]
         )
     return True
 
 
-def set_status(db: Database, ids: Sequence[str], target: Status, *, by: str | None) -> list[str]:
+def set_status(engine: Engine, ids: Sequence[str], target: Status, *, by: str | None) -> list[str]:
     """Move every id to `target` in one transaction; one refused move refuses all."""
     if not ids:
         raise InvalidInputError("give at least one pattern id")
     unique = list(dict.fromkeys(ids))
-    now = now_iso()
-    with db.transaction() as cur:
+    with engine.write() as w:
+        now = w.now
+        moves: list[StatusChange] = []
+        rows: list[HistoryRecord] = []
         for pattern_id in unique:
-            stored = pattern_sql.load_pattern(cur, pattern_id, with_locations=False)
+            stored = w.pattern(pattern_id, with_locations=False)
             if stored is None:
                 raise PatternNotFoundError(pattern_id)
             check_move(pattern_id, stored.status, target)
             old = {"status": stored.status.value}
             new: dict[str, Any] = {"status": target.value}
             if target == Status.APPROVED:
-                pattern_sql.set_status(cur, pattern_id, target.value, now, approved_by=by)
+                moves.append(StatusChange(pattern_id, target, now, approved_by=by))
                 new.update(approvedAt=now, approvedBy=by)
             else:
-                pattern_sql.set_status(cur, pattern_id, target.value, now)
-            history_sql.record(
-                cur, pattern_id, HistoryAction(target.value), old, new, at=now, by=by
-            )
+                moves.append(StatusChange(pattern_id, target, now))
+            rows.append(HistoryRecord(pattern_id, HistoryAction(target.value), old, new, now, by))
+        w.set_statuses(moves)
+        w.record_history(rows)
     return unique

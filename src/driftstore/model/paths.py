@@ -6,6 +6,9 @@ import re
 
 from driftstore.errors import InvalidInputError
 
+#: the folder in a project that holds its store and the files beside it
+DRIFT_DIR = ".drift"
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 

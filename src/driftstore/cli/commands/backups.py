@@ -39,9 +39,7 @@ def create(reason: str, root: Path, as_json: bool) -> None:
     """Take a backup now (readers and writers keep working meanwhile)."""
     with open_store(root, create=False) as store:
         backup_id = store.backup(reason)
-        from driftstore.facade import backups as backup_ops
-
-        info = backup_ops.backup_info(store.drift_dir, backup_id)
+        info = next(b for b in store.backups() if b.id == backup_id)
     if as_json:
         render.emit_json(info)
     else:
@@ -53,9 +51,9 @@ def create(reason: str, root: Path, as_json: bool) -> None:
 @guarded
 def list_(root: Path, as_json: bool) -> None:
     """The backups, newest first."""
-    from driftstore.facade import backups as backup_ops
+    import driftstore
 
-    found = backup_ops.project_backups(root)
+    found = driftstore.list_backups(root)
     if as_json:
         render.emit_json(found)
     elif not found:
@@ -80,9 +78,9 @@ def list_(root: Path, as_json: bool) -> None:
 def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
     """Replace the database with backup ID, after checking it; the current state is
     backed up first (or, if unreadable, moved aside into .drift/backups/)."""
-    from driftstore.facade import backups as backup_ops
+    import driftstore
 
-    report = backup_ops.restore_project(root, backup_id, thorough=thorough)
+    report = driftstore.restore(root, backup_id, thorough=thorough)
     if as_json:
         render.emit_json(report)
         return
@@ -99,9 +97,9 @@ def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
 @guarded
 def prune(keep: int, root: Path, as_json: bool) -> None:
     """Delete all but the KEEP newest backups."""
-    from driftstore.facade import backups as backup_ops
+    import driftstore
 
-    removed = backup_ops.prune_project(root, keep)
+    removed = driftstore.prune_backups(root, keep)
     if as_json:
         render.emit_json({"removed": removed, "keep": keep})
     else:

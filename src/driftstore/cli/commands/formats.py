@@ -108,9 +108,9 @@ def verify(root: Path, as_json: bool) -> None:
 def migrate(dry_run: bool, no_backup: bool, source: Path | None, root: Path, as_json: bool) -> None:
     """Import a drift 0.9 .drift/patterns/ tree; legacy checksums are verified."""
     if dry_run:
-        from driftstore.facade.migrate import preview as preview_migration
+        import driftstore
 
-        report = preview_migration(root, source)
+        report = driftstore.migrate_preview(root, source)
     else:
         with open_store(root) as store:
             report = store.migrate(source, backup=not no_backup)

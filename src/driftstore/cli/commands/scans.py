@@ -16,7 +16,7 @@ from driftstore.cli.shell import common_options, guarded, open_store
 def init(root: Path, as_json: bool) -> None:
     """Create .drift/drift.db (safe to run again)."""
     with open_store(root) as store:
-        path = str(store.db_path)
+        path = store.info().location
     if as_json:
         render.emit_json({"database": path, "created": True})
     else:

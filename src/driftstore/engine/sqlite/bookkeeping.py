@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import apsw
 
-from driftstore.engine import examples, history, patterns, variants
-from driftstore.engine.errors import DAMAGED_DATA
+from driftstore.engine.damage import DAMAGED_DATA
 from driftstore.engine.rows import LOCATION_SELECT, PATTERN_SELECT, row_to_location, row_to_pattern
-from driftstore.engine.sql import scalar
+from driftstore.engine.sqlite import examples, history, patterns, variants
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.model.pattern import Location, Pattern
 
 T = TypeVar("T")

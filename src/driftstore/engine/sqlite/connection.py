@@ -17,9 +17,10 @@ from typing import Any
 
 import apsw
 
-from driftstore.engine.errors import DAMAGED_DATA, damaged, translate
-from driftstore.engine.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEED_TABLES
-from driftstore.engine.sql import scalar
+from driftstore.engine.damage import DAMAGED_DATA, damaged
+from driftstore.engine.sqlite.errors import translate
+from driftstore.engine.sqlite.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEED_TABLES
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import (
     DriftStoreError,
     IntegrityError,
@@ -246,10 +247,18 @@ class Database:
                 self.writer.execute("ROLLBACK")
 
     # --- reading -----------------------------------------------------------------------
+    def connect_reader(self) -> apsw.Connection:
+        """A read-only connection of its own (not pooled); the caller closes it."""
+        try:
+            conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READONLY)
+            conn.set_busy_timeout(self.busy_timeout_ms)
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except apsw.Error as exc:
+            raise translate(exc, self.path) from None
+        return conn
+
     def _new_reader(self) -> apsw.Connection:
-        conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READONLY)
-        conn.set_busy_timeout(self.busy_timeout_ms)
-        conn.execute("PRAGMA temp_store = MEMORY")
+        conn = self.connect_reader()
         with self._readers_lock:
             self._all_readers.append(conn)
         return conn

@@ -6,10 +6,10 @@ from typing import Any
 
 import apsw
 
-from driftstore.engine import integrity
+from driftstore.engine import digests
 from driftstore.model.records import Example
 
-#: the digested columns (`integrity.EXAMPLE_COLUMNS`) follow id, in table order
+#: the digested columns (`digests.EXAMPLE_COLUMNS`) follow id, in table order
 _COLUMNS = (
     "id, pattern_id, file, code, line_start, line_end, is_positive, created_at, language, "
     "row_digest"
@@ -18,7 +18,7 @@ _COLUMNS = (
 
 def _example(row: tuple[Any, ...]) -> Example:
     """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
-    integrity.check_row("pattern_examples", row[0], row[1:9], row[9])
+    digests.check_row("pattern_examples", row[0], row[1:9], row[9])
     return Example(
         id=row[0],
         pattern_id=row[1],
@@ -46,7 +46,7 @@ def insert_example(cur: apsw.Cursor, e: Example, *, created_at: str) -> int:
     cur.execute(
         "INSERT INTO pattern_examples (pattern_id, file, code, line_start, line_end, "
         "is_positive, created_at, language, row_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*row, integrity.row_digest("pattern_examples", row)),
+        (*row, digests.row_digest("pattern_examples", row)),
     )
     return int(cur.connection.last_insert_rowid())
 

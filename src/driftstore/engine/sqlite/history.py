@@ -7,9 +7,8 @@ from typing import Any
 import apsw
 import msgspec
 
-from driftstore.engine import integrity
-from driftstore.engine.errors import stored
-from driftstore.engine.sql import scalar
+from driftstore.engine import digests
+from driftstore.engine.damage import stored
 from driftstore.model.enums import HistoryAction
 from driftstore.model.records import HistoryEntry
 
@@ -35,7 +34,7 @@ def history_row(
     reason: str | None = None,
 ) -> tuple[Any, ...]:
     row = (pattern_id, action.value, _json(old), _json(new), at, by, reason)
-    return (*row, integrity.row_digest("pattern_history", row))
+    return (*row, digests.row_digest("pattern_history", row))
 
 
 def record(
@@ -59,9 +58,12 @@ def read(
     pattern_id: str | None = None,
     *,
     since: str | None = None,
+    until: str | None = None,
     limit: int | None = None,
+    before_id: int | None = None,
+    oldest_first: bool = False,
 ) -> list[HistoryEntry]:
-    """Newest first; each row checked against its digest (DigestMismatchError)."""
+    """Newest first (or oldest first); each row checked against its digest."""
     clauses: list[str] = []
     params: list[Any] = []
     if pattern_id is not None:
@@ -70,10 +72,17 @@ def read(
     if since is not None:
         clauses.append("created_at >= ?")
         params.append(since)
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(until)
+    if before_id is not None:
+        clauses.append("id < ?")
+        params.append(before_id)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    order = "ASC" if oldest_first else "DESC"
     sql = (
         "SELECT id, pattern_id, action, old_value, new_value, created_at, changed_by, reason, "
-        f"row_digest FROM pattern_history {where} ORDER BY id DESC"
+        f"row_digest FROM pattern_history {where} ORDER BY id {order}"
     )
     if limit is not None:
         sql += " LIMIT ?"
@@ -82,7 +91,7 @@ def read(
 
 
 def _entry(row: tuple[Any, ...]) -> HistoryEntry:
-    integrity.check_row("pattern_history", row[0], row[1:8], row[8])
+    digests.check_row("pattern_history", row[0], row[1:8], row[8])
     decode = msgspec.json.decode
     return HistoryEntry(
         id=row[0],
@@ -94,17 +103,3 @@ def _entry(row: tuple[Any, ...]) -> HistoryEntry:
         by=row[6],
         reason=row[7],
     )
-
-
-def last_id(conn: apsw.Connection | apsw.Cursor) -> int:
-    return int(scalar(conn, "SELECT max(id) FROM pattern_history") or 0)
-
-
-def patterns_changed_since(conn: apsw.Connection | apsw.Cursor, history_id: int) -> set[str]:
-    """Ids touched by any change after `history_id` (what an in-memory index must reload)."""
-    return {
-        row[0]
-        for row in conn.execute(
-            "SELECT DISTINCT pattern_id FROM pattern_history WHERE id > ?", (history_id,)
-        )
-    }

@@ -8,7 +8,7 @@ from typing import Any
 
 import apsw
 
-from driftstore.engine import integrity
+from driftstore.engine import digests
 from driftstore.engine.rows import (
     INSERT_LOCATION,
     LOCATION_COLUMNS,
@@ -20,8 +20,8 @@ from driftstore.engine.rows import (
     row_to_location,
     row_to_pattern,
 )
-from driftstore.engine.schema import LOCATION_INDEXES
-from driftstore.engine.sql import scalar
+from driftstore.engine.sqlite.schema import LOCATION_INDEXES
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.model.pattern import Location, Pattern
 
 # SQLite's default limit on host parameters is far above this; chunks keep IN lists short
@@ -67,7 +67,7 @@ def insert_pattern(
     rows = location_rows(p)
     cur.execute(
         _INSERT_PATTERN,
-        (*row, integrity.row_digest("patterns", row), integrity.rows_digest(rows)),
+        (*row, digests.row_digest("patterns", row), digests.rows_digest(rows)),
     )
     _write_locations(cur, rows, bulk)
 
@@ -78,7 +78,7 @@ def insert_locations(cur: apsw.Cursor, p: Pattern) -> None:
     rows = location_rows(p)
     _write_locations(cur, rows, None)
     cur.execute(
-        "UPDATE patterns SET rows_digest = ? WHERE id = ?", (integrity.rows_digest(rows), p.id)
+        "UPDATE patterns SET rows_digest = ? WHERE id = ?", (digests.rows_digest(rows), p.id)
     )
 
 
@@ -164,7 +164,7 @@ def replace_pattern_row(
     row = pattern_row(
         p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
-    cur.execute(_UPDATE_PATTERN, (*row[1:], integrity.row_digest("patterns", row), p.id))
+    cur.execute(_UPDATE_PATTERN, (*row[1:], digests.row_digest("patterns", row), p.id))
 
 
 def exists(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> bool:
@@ -200,11 +200,11 @@ def _checked(
     """A row selected with _SELECT_CHECKED -> Pattern, every value checked before any is
     decoded (a damaged value may not even have its column's type)."""
     values = row[:-2]
-    integrity.check_pattern_row(values, row[-2])
+    digests.check_pattern_row(values, row[-2])
     locations = None
     if with_locations:
         raw = conn.execute(_LOCATIONS_OF, (values[0],)).fetchall()
-        integrity.check_rows(values[0], raw, row[-1])
+        digests.check_rows(values[0], raw, row[-1])
         locations = [row_to_location(r[1:]) for r in raw]
     return row_to_pattern(values, locations)
 
@@ -324,14 +324,14 @@ def update_columns(
     """Change some columns of a pattern row (`row`: its PATTERN_COLUMNS values as read)
     with its digest. The row is checked first, so a damaged row is never given a digest
     that would make it look intact."""
-    integrity.check_pattern_row(row, stored_digest)
+    digests.check_pattern_row(row, stored_digest)
     new = list(row)
     for name, value in changes.items():
         new[_COLUMN_INDEX[name]] = value
     assignments = ", ".join(f"{name} = ?" for name in changes)
     cur.execute(
         f"UPDATE patterns SET {assignments}, row_digest = ? WHERE id = ?",
-        (*changes.values(), integrity.row_digest("patterns", new), row[0]),
+        (*changes.values(), digests.row_digest("patterns", new), row[0]),
     )
 
 
@@ -344,10 +344,10 @@ def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> Non
         marks = ",".join("?" * len(chunk))
         for row in cur.execute(f"{_SELECT_CHECKED} WHERE id IN ({marks})", tuple(chunk)).fetchall():
             values = list(row[:-2])
-            integrity.check_pattern_row(values, row[-2])
+            digests.check_pattern_row(values, row[-2])
             stamp = stamps[str(row[0])]
             values[_COLUMN_INDEX["last_seen"]] = stamp
-            updates.append((stamp, integrity.row_digest("patterns", values), row[0]))
+            updates.append((stamp, digests.row_digest("patterns", values), row[0]))
     cur.executemany("UPDATE patterns SET last_seen = ?, row_digest = ? WHERE id = ?", updates)
 
 
@@ -356,3 +356,29 @@ def refresh_planner_stats(cur: apsw.Cursor) -> None:
     walking the sort indexes (listings at offset 1,000 stay under a millisecond). Only the
     patterns table: a few thousand rows, ~20 ms."""
     cur.execute("ANALYZE patterns")
+
+
+def file_locations(
+    conn: apsw.Connection | apsw.Cursor, file: str
+) -> list[tuple[str, int, Location]]:
+    """(pattern_id, list kind, location) of every row in `file`, by rowid: the plain SQL
+    answer a one-shot process uses, and the reference the index is tested against."""
+    found: list[tuple[str, int, Location]] = []
+    for row in conn.execute(
+        f"SELECT pattern_id, {LOCATION_SELECT} FROM pattern_locations WHERE file = ? ORDER BY id",
+        (file,),
+    ):
+        kind, loc = row_to_location(row[1:])
+        found.append((row[0], kind, loc))
+    return found
+
+
+def ids_with_prefix(conn: apsw.Connection | apsw.Cursor, prefix: str, limit: int) -> list[str]:
+    """Stored ids that start with `prefix` (a range scan of the primary key), sorted."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM patterns WHERE id >= ? AND substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+            (prefix, len(prefix), prefix, limit),
+        )
+    ]

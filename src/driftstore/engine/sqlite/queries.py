@@ -12,9 +12,9 @@ from typing import Any
 import apsw
 import msgspec
 
-from driftstore.engine.errors import stored
-from driftstore.engine.schema import SORT_KEYS, sort_index_name
-from driftstore.engine.sql import scalar
+from driftstore.engine.damage import stored
+from driftstore.engine.sqlite.schema import SORT_KEYS, sort_index_name
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Severity, Status
@@ -210,26 +210,3 @@ def fresh_stats_rows(conn: apsw.Connection) -> list[tuple[str, str, str, int, in
             "GROUP BY 1, 2, 3"
         )
     ]
-
-
-def status_counts(conn: apsw.Connection) -> dict[str, Any]:
-    """Totals by status, category and confidence level, plus location and outlier counts."""
-    by_status = {s.value: 0 for s in Status}
-    by_level = {"high": 0, "medium": 0, "low": 0, "uncertain": 0}
-    by_category: dict[str, int] = {}
-    total = locations = outliers = 0
-    for status, category, level, n, locs, outs, _score in stats_rows(conn):
-        total += n
-        locations += locs or 0
-        outliers += outs or 0
-        by_status[status] = by_status.get(status, 0) + n
-        by_category[category] = by_category.get(category, 0) + n
-        by_level[level or "uncertain"] = by_level.get(level or "uncertain", 0) + n
-    return {
-        "totalPatterns": total,
-        "byStatus": by_status,
-        "byCategory": dict(sorted(by_category.items())),
-        "byConfidence": by_level,
-        "totalLocations": locations,
-        "totalOutliers": outliers,
-    }

@@ -292,11 +292,19 @@ DIGEST_COLUMNS = (
 def _apply_v3(cursor: apsw.Cursor) -> None:
     """Digests beside the data, so verify notices a value that changed on disk; an existing
     store's digests are computed from what it holds (a backup is taken first)."""
-    from driftstore.engine.integrity import fill_digests  # it imports rows, not schema
+    from driftstore.engine.sqlite.integrity import fill_digests  # it imports rows, not schema
 
     for table, column in DIGEST_COLUMNS:
         cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
     fill_digests(cursor)
+
+
+def _apply_v4(cursor: apsw.Cursor) -> None:
+    """One store generation moved by every write, and the log of what each one changed
+    (`engine.sqlite.changes`)."""
+    from driftstore.engine.sqlite.changes import SCHEMA
+
+    cursor.execute(SCHEMA)
 
 
 #: in order; the last one's version is the schema version this code writes
@@ -304,5 +312,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "seed schema with driftstore columns", _apply_v1),
     Migration(2, "sort indexes and running totals for listings and status", _apply_v2),
     Migration(3, "digests of every stored row, checked by verify", _apply_v3),
+    Migration(4, "store generation and change log", _apply_v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import apsw
 
-from driftstore.engine.errors import translate
-from driftstore.engine.schema import APPLICATION_ID, SCHEMA_VERSION, SEED_TABLES
-from driftstore.engine.sql import scalar
+from driftstore.engine.base import SnapshotInfo
+from driftstore.engine.sqlite.errors import translate
+from driftstore.engine.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION, SEED_TABLES
+from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import (
     DriftStoreError,
     IntegrityError,
@@ -32,12 +32,6 @@ from driftstore.errors import (
 
 #: pages copied per backup step (4 KiB pages: 64 MiB); progress is reported between steps
 PAGES_PER_STEP = 16_384
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    bytes: int
-    schema_version: int
 
 
 #: OS errors that mean "no room to write": a full disk, a quota, a file-size limit

@@ -7,8 +7,8 @@ from typing import Any
 import apsw
 import msgspec
 
-from driftstore.engine import integrity
-from driftstore.engine.errors import stored
+from driftstore.engine import digests
+from driftstore.engine.damage import stored
 from driftstore.model.enums import Scope, Severity
 from driftstore.model.records import Variant
 
@@ -20,7 +20,7 @@ _COLUMNS = (
 
 def _variant(row: tuple[Any, ...]) -> Variant:
     """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
-    integrity.check_row("pattern_variants", row[0], row[1:10], row[10])
+    digests.check_row("pattern_variants", row[0], row[1:10], row[10])
     return Variant(
         id=row[0],
         pattern_id=row[1],
@@ -51,7 +51,7 @@ def insert_variant(cur: apsw.Cursor, v: Variant, *, created_at: str) -> int:
         "INSERT INTO pattern_variants (pattern_id, scope, scope_path, severity_override, "
         "enabled_override, threshold_override, config_override, expires_at, created_at, "
         "row_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*row, integrity.row_digest("pattern_variants", row)),
+        (*row, digests.row_digest("pattern_variants", row)),
     )
     return int(cur.connection.last_insert_rowid())
 

@@ -23,15 +23,12 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine import examples as example_sql
-from driftstore.engine import exchange as exchange_sql
-from driftstore.engine import integrity
-from driftstore.engine import variants as variant_sql
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, Reader
 from driftstore.errors import (
     IntegrityError,
     InvalidInputError,
 )
+from driftstore.facade.paths import display, grouped
 from driftstore.formats import legacy, legacy_write, shard_fast, shards
 from driftstore.formats.atomic import (
     fsync_dir,
@@ -49,6 +46,9 @@ from driftstore.model.records import Example, Variant
 LAYOUTS = ("v2", "v1")
 #: export_state rows of the index files are named `index:{name}`
 INDEX_STATE = "index:"
+#: store_meta keys `legacy-file:{status}/{category}`: top-level keys of a drift 0.9 file
+#: beyond the usual five, kept for a faithful v1 re-export
+LEGACY_FILE_META = "legacy-file:"
 _file = attrgetter("file")
 
 
@@ -61,21 +61,6 @@ class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
     removed: list[str] = []
     #: stale legacy files left in place because they hold ids this store never had
     kept: list[str] = []
-
-
-def display(path: Path, root: Path) -> str:
-    """A path as reports show it: relative to the project root when inside it."""
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def grouped(records: list[Any]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for record in records:
-        out.setdefault(record.pattern_id, []).append(record)
-    return out
 
 
 def _add_original_files(by_file: defaultdict[str, list[str]], found: list[Pattern]) -> None:
@@ -165,11 +150,11 @@ class _Writer:
             self.dropped_states.append(key)
 
 
-def export_store(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
+def export_store(engine: Engine, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
     if layout not in LAYOUTS:
         raise InvalidInputError(f"layout {layout!r} is unknown; choose v2 or v1")
     try:
-        return _export(db, out_dir, layout=layout, root=root)
+        return _export(engine, out_dir, layout=layout, root=root)
     except RecursionError:
         raise IntegrityError(
             "a stored value nests too deep to write as JSON; run 'driftstore verify' and fix "
@@ -177,7 +162,7 @@ def export_store(db: Database, out_dir: Path, *, layout: str, root: Path) -> Exp
         ) from None
 
 
-def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
+def _export(engine: Engine, out_dir: Path, *, layout: str, root: Path) -> ExportReport:
     out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInputError(f"{out_dir}: not a folder; give a folder to export into")
@@ -187,28 +172,27 @@ def _export(db: Database, out_dir: Path, *, layout: str, root: Path) -> ExportRe
     for folder in (patterns_dir, indexes_dir, *(patterns_dir / s for s in legacy.STATUS_DIRS)):
         remove_stale_temps(folder)
     with _Writer(root, report, layout) as writer:
-        _write_files(db, writer, patterns_dir, indexes_dir)
+        _write_files(engine, writer, patterns_dir, indexes_dir)
     if writer.new_states or writer.dropped_states:
-        with db.transaction() as cur:
+        with engine.write() as w:
             for (category, status), (checksum, stamp) in writer.new_states.items():
-                exchange_sql.write_state(cur, category, layout, status, checksum, stamp)
+                w.put_export_state(category, layout, status, checksum, stamp)
             for category, status in writer.dropped_states:
-                exchange_sql.delete_state(cur, category, layout, status)
+                w.drop_export_state(category, layout, status)
     return report
 
 
-def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir: Path) -> None:
+def _write_files(engine: Engine, writer: _Writer, patterns_dir: Path, indexes_dir: Path) -> None:
     layout, report = writer.layout, writer.report
-    with db.reader() as conn:
-        integrity.require_intact(conn)  # never write damaged rows into checksummed files
-        writer.states = exchange_sql.read_states(conn, layout)
-        by_category = exchange_sql.ids_by_category(conn)
-        spans = exchange_sql.location_spans(conn) if layout == "v2" else {}
+    with engine.read() as r:
+        r.require_intact()  # never write damaged rows into checksummed files
+        writer.states = r.export_states(layout)
+        by_category = r.ids_by_category()
         by_file: defaultdict[str, list[str]] = defaultdict(list)
-        variants = grouped(variant_sql.list_variants(conn))
-        examples = grouped(example_sql.list_examples(conn))
-        layouts = exchange_sql.read_layouts(conn) if layout == "v1" else {}
-        file_layouts = exchange_sql.read_meta(conn, exchange_sql.LEGACY_FILE_META)
+        variants = grouped(r.variants())
+        examples = grouped(r.examples())
+        layouts = r.layouts() if layout == "v1" else {}
+        file_layouts = r.meta(LEGACY_FILE_META)
         written: set[Path] = set()
         strange = sorted(set(by_category) - CATEGORY_SET)
         if strange:  # a file name comes from it: never let one point elsewhere
@@ -219,11 +203,11 @@ def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir:
             )
         for category in by_category:
             if layout == "v2":
-                entries = _v2_entries(conn, category, variants, examples, by_file, spans)
+                entries = _v2_entries(r, category, variants, examples, by_file)
                 report.patterns += len(entries)
                 written.add(_export_v2_category(writer, patterns_dir, category, entries))
             else:
-                found = exchange_sql.load_category(conn, category)
+                found = r.category_patterns(category)
                 report.patterns += len(found)
                 _add_original_files(by_file, found)
                 written.update(
@@ -232,18 +216,17 @@ def _write_files(db: Database, writer: _Writer, patterns_dir: Path, indexes_dir:
                     )
                 )
         writer.flush()
-        _remove_stale(writer, conn, patterns_dir, written)
+        _remove_stale(writer, r, patterns_dir, written)
     _write_indexes(writer, indexes_dir, index_contents(by_category, by_file))
     writer.flush()
 
 
 def _v2_entries(
-    conn: Any,
+    r: Reader,
     category: str,
     variants: dict[str, list[Variant]],
     examples: dict[str, list[Example]],
     by_file: defaultdict[str, list[str]],
-    spans: dict[str, tuple[int, int]],
 ) -> list[dict[str, Any]]:
     """The category's v2 entries, each pattern also listed under its files in `by_file`.
 
@@ -251,15 +234,17 @@ def _v2_entries(
     the fast path cannot write exactly takes the general Location path instead.
     """
     entries = []
-    rows_of = exchange_sql.export_category(conn, category, shard_fast.LeanLocation, spans)
+    rows_of = r.category_rows(category, shard_fast.LeanLocation)
     for p, lean in rows_of:
         rows: list[Any] = lean
         ready = shard_fast.export_lists(rows)
         if ready == shard_fast.NEEDS_FULL_ROWS:
-            rows = exchange_sql.export_locations(conn, p.id, shard_fast.ExportLocation)
+            rows = r.pattern_rows(p.id, shard_fast.ExportLocation)
             ready = shard_fast.export_lists(rows)
         if isinstance(ready, str):
-            locations, outliers = exchange_sql.stored_locations(conn, p.id)
+            stored = r.pattern(p.id)
+            assert stored is not None
+            locations, outliers = stored.locations, stored.outliers
             ready = (
                 [shards.location_out(loc) for loc in locations],
                 [shards.location_out(loc) for loc in outliers],
@@ -322,7 +307,7 @@ def _export_v1_category(
     return paths
 
 
-def _remove_stale(writer: _Writer, conn: Any, patterns_dir: Path, written: set[Path]) -> None:
+def _remove_stale(writer: _Writer, r: Reader, patterns_dir: Path, written: set[Path]) -> None:
     """Shards of categories with no patterns left. A v1 file is removed only when every id
     in it is one this store has seen, so an export never deletes unmigrated drift data."""
     if writer.layout == "v2":
@@ -344,7 +329,7 @@ def _remove_stale(writer: _Writer, conn: Any, patterns_dir: Path, written: set[P
                 writer.report.kept.append(display(path, writer.root))
                 continue
             ids = [str(e.get("id")) for e in old.entries]
-            if set(ids) <= exchange_sql.known_ids(conn, ids):
+            if set(ids) <= r.known_ids(ids):
                 writer.drop(path, (path.stem, status))
             else:
                 writer.report.kept.append(display(path, writer.root))

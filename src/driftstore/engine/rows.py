@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine.errors import stored
+from driftstore.engine.damage import stored
 from driftstore.model.digest import count_outliers
 from driftstore.model.enums import ConfidenceLevel, Severity, Status
 from driftstore.model.pattern import (
@@ -352,3 +352,11 @@ def row_to_pattern(row: tuple[Any, ...], locations: list[tuple[int, Location]] |
         p.locations = [loc for kind, loc in locations if kind == 0]
         p.outliers = [loc for kind, loc in locations if kind == 1]
     return p
+
+
+def as_stored(p: Pattern) -> Pattern:
+    """The pattern exactly as a store gives it back after writing it (what an export of it
+    renders): every value through the row mapping and back."""
+    row = pattern_row(p, content_hash=None, created_at="", updated_at="")
+    locations = [row_to_location(r[1:]) for r in location_rows(p)]
+    return row_to_pattern(row, locations)

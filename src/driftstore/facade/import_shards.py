@@ -22,18 +22,13 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine import examples as example_sql
-from driftstore.engine import exchange as exchange_sql
-from driftstore.engine import history as history_sql
-from driftstore.engine import patterns as pattern_sql
-from driftstore.engine import variants as variant_sql
-from driftstore.engine.connection import Database
+from driftstore.engine.base import Engine, HistoryRecord, PatternState, PatternWrite, Writer
 from driftstore.errors import ChecksumMismatchError, InvalidInputError
-from driftstore.facade.exchange import INDEX_STATE, display, grouped
+from driftstore.facade.export import INDEX_STATE
+from driftstore.facade.paths import display, grouped
 from driftstore.formats import shard_entries, shards
 from driftstore.formats.atomic import read_if_exists
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum
-from driftstore.model.clock import now_iso
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import CATEGORY_SET, HistoryAction
 from driftstore.model.records import Example, Variant
@@ -130,48 +125,34 @@ def _same_children(
     return [out(r) for r in stored] == [out(r) for r in incoming or []]
 
 
-def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
+def apply_import(engine: Engine, plan: ImportPlan) -> ImportReport:
     found, failed = plan.shards, plan.failed
     report = ImportReport(files=[s.path for s in found], forced=list(failed))
-    now = now_iso()
     try:
-        with db.transaction() as cur:
-            states = exchange_sql.pattern_states(cur)
-            bulk = not states
-            pattern_indexes: list[str] = []
-            rows: pattern_sql.BulkLocations | None = None
-            if bulk:  # an empty store: indexes built once, after the rows; many rows per INSERT
-                pattern_sql.drop_location_indexes(cur)
-                pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
-                rows = pattern_sql.BulkLocations(cur)
-            stored_variants = grouped(variant_sql.list_variants(cur))
-            stored_examples = grouped(example_sql.list_examples(cur))
+        with engine.write() as w:
+            states = w.pattern_states()
+            if not states:  # an empty store: the engine may build its indexes at the end
+                w.bulk_load()
+            stored_variants = grouped(w.variants())
+            stored_examples = grouped(w.examples())
             seen: dict[str, str] = {}
             for shard in found:
                 reason = "import --force" if shard.path in failed else "import"
                 for item in shard_entries.decode_v2_entries(shard):
                     _import_one(
-                        cur,
+                        w,
                         item,
                         shard.path,
                         reason,
-                        now,
                         states,
                         seen,
                         report,
                         stored_variants.get(item.pattern.id, []),
                         stored_examples.get(item.pattern.id, []),
-                        rows,
                     )
-                exchange_sql.write_state(
-                    cur, shard.category, "v2", "", shard.computed, shard.last_updated
-                )
+                w.put_export_state(shard.category, "v2", "", shard.computed, shard.last_updated)
             for name, (checksum, stamp) in plan.index_stamps.items():
-                exchange_sql.write_state(cur, INDEX_STATE + name, "v2", "", checksum, stamp)
-            if rows is not None:
-                rows.flush()
-                pattern_sql.create_location_indexes(cur)
-                pattern_sql.create_indexes(cur, pattern_indexes)
+                w.put_export_state(INDEX_STATE + name, "v2", "", checksum, stamp)
     except OverflowError as exc:
         raise InvalidInputError(
             f"a number in the shards is too large to store ({exc}); nothing was imported"
@@ -180,21 +161,18 @@ def apply_import(db: Database, plan: ImportPlan) -> ImportReport:
 
 
 def _import_one(
-    cur: Any,
+    w: Writer,
     item: shard_entries.ImportedEntry,
     path: str,
     reason: str,
-    now: str,
-    states: dict[str, tuple[Any, ...]],
+    states: dict[str, PatternState],
     seen: dict[str, str],
     report: ImportReport,
     old_variants: list[Variant],
     old_examples: list[Example],
-    bulk: pattern_sql.BulkLocations | None,
 ) -> None:
-    """`bulk`: an import into an empty store buffers location rows there (only new
-    patterns then, so no location is read back before it is flushed)."""
     p = item.pattern
+    now = w.now
     if p.id in seen:
         raise InvalidInputError(
             f"{path}: pattern {p.id!r} is also in {seen[p.id]}; a pattern belongs to one "
@@ -204,18 +182,21 @@ def _import_one(
     digest, locations_hash = fingerprints(p)
     state = states.get(p.id)
     if state is None:
-        pattern_sql.insert_pattern(
-            cur, p, content_hash=digest, created_at=now, updated_at=now, bulk=bulk
-        )
-        _replace_children(cur, p.id, item, now, replace=False)
-        history_sql.record(
-            cur,
-            p.id,
-            HistoryAction.CREATED,
-            None,
-            snapshot(p, locations_hash=locations_hash),
-            at=now,
-            reason=reason,
+        w.put_patterns([PatternWrite(p, digest, now, created_at=now)])
+        if item.variants or item.examples:
+            _replace_children(w, p.id, item)
+        w.record_history(
+            [
+                HistoryRecord(
+                    p.id,
+                    HistoryAction.CREATED,
+                    None,
+                    snapshot(p, locations_hash=locations_hash),
+                    now,
+                    None,
+                    reason,
+                )
+            ]
         )
         report.imported += 1
         report.changed_ids.append(p.id)
@@ -235,36 +216,28 @@ def _import_one(
     if same_row and same_children:
         report.unchanged += 1
         return
-    stored = pattern_sql.load_pattern(cur, p.id)
+    stored = w.pattern(p.id)
     assert stored is not None
-    pattern_sql.replace_pattern_row(
-        cur, p, content_hash=digest, created_at=pattern_sql.created_at(cur, p.id), updated_at=now
-    )
-    if stored.locations != p.locations or stored.outliers != p.outliers:
-        pattern_sql.delete_locations(cur, p.id)
-        pattern_sql.insert_locations(cur, p)
+    moved = stored.locations != p.locations or stored.outliers != p.outliers
+    w.put_patterns([PatternWrite(p, digest, now, locations=moved)])
     if not same_children:
-        _replace_children(cur, p.id, item, now, replace=True)
-    history_sql.record(
-        cur,
-        p.id,
-        HistoryAction.UPDATED,
-        snapshot(stored),
-        snapshot(p, locations_hash=locations_hash),
-        at=now,
-        reason=reason,
+        _replace_children(w, p.id, item)
+    w.record_history(
+        [
+            HistoryRecord(
+                p.id,
+                HistoryAction.UPDATED,
+                snapshot(stored),
+                snapshot(p, locations_hash=locations_hash),
+                now,
+                None,
+                reason,
+            )
+        ]
     )
     report.updated += 1
     report.changed_ids.append(p.id)
 
 
-def _replace_children(
-    cur: Any, pattern_id: str, item: shard_entries.ImportedEntry, now: str, *, replace: bool
-) -> None:
-    if replace:
-        exchange_sql.delete_children(cur, pattern_id, "pattern_variants")
-        exchange_sql.delete_children(cur, pattern_id, "pattern_examples")
-    for v in item.variants or []:
-        variant_sql.insert_variant(cur, v, created_at=now)
-    for e in item.examples or []:
-        example_sql.insert_example(cur, e, created_at=now)
+def _replace_children(w: Writer, pattern_id: str, item: shard_entries.ImportedEntry) -> None:
+    w.replace_children(pattern_id, item.variants or [], item.examples or [])

@@ -1,21 +1,17 @@
-"""Summaries for people and tools: the health score and per-category counts of `status`,
-and the related patterns of `show`."""
+"""The summary behind `status`: totals by status, category and confidence level, the
+health score, and per-category counts, all from the engine's running totals."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import apsw
-
-from driftstore.engine import queries
-from driftstore.engine import summaries as summary_sql
+from driftstore.engine.base import StatsRow
 from driftstore.model.enums import Status
 
 #: weights of the health score's three parts (they sum to 100)
 APPROVAL_WEIGHT = 40
 CONFIDENCE_WEIGHT = 40
 CLEANLINESS_WEIGHT = 20
-RELATED_LIMIT = 20
 
 
 def health(approved: int, live: int, confidence_sum: float, locations: int, outliers: int) -> int:
@@ -42,13 +38,36 @@ def health(approved: int, live: int, confidence_sum: float, locations: int, outl
     return max(0, min(100, round(score)))
 
 
-def status_extras(conn: apsw.Connection) -> dict[str, Any]:
+def status_counts(stats: list[StatsRow]) -> dict[str, Any]:
+    """Totals by status, category and confidence level, plus location and outlier counts."""
+    by_status = {s.value: 0 for s in Status}
+    by_level = {"high": 0, "medium": 0, "low": 0, "uncertain": 0}
+    by_category: dict[str, int] = {}
+    total = locations = outliers = 0
+    for status, category, level, n, locs, outs, _score in stats:
+        total += n
+        locations += locs or 0
+        outliers += outs or 0
+        by_status[status] = by_status.get(status, 0) + n
+        by_category[category] = by_category.get(category, 0) + n
+        by_level[level or "uncertain"] = by_level.get(level or "uncertain", 0) + n
+    return {
+        "totalPatterns": total,
+        "byStatus": by_status,
+        "byCategory": dict(sorted(by_category.items())),
+        "byConfidence": by_level,
+        "totalLocations": locations,
+        "totalOutliers": outliers,
+    }
+
+
+def status_extras(stats: list[StatsRow]) -> dict[str, Any]:
     """`health`, the inputs it came from, and per-category counts by status, from the
     trigger-kept totals (no scan of the patterns table)."""
     categories: dict[str, dict[str, Any]] = {}
     approved = live = locations = outliers = 0
     confidence_sum = 0.0
-    for status, category, _level, n, locs, outs, conf in queries.stats_rows(conn):
+    for status, category, _level, n, locs, outs, conf in stats:
         entry = categories.setdefault(
             category,
             {"total": 0, **{s.value: 0 for s in Status}, "locations": 0, "outliers": 0},
@@ -75,12 +94,3 @@ def status_extras(conn: apsw.Connection) -> dict[str, Any]:
         },
         "categories": dict(sorted(categories.items())),
     }
-
-
-def related(
-    conn: apsw.Connection, pattern_id: str, category: str, subcategory: str
-) -> dict[str, Any]:
-    patterns, total = summary_sql.related_patterns(
-        conn, pattern_id, category, subcategory, limit=RELATED_LIMIT
-    )
-    return {"patterns": patterns, "total": total}

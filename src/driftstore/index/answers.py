@@ -1,0 +1,111 @@
+"""A file's answer: the patterns touching it, each restricted to that file with its
+effective settings there, and the bounded cache of answers already built."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import msgspec
+
+from driftstore.index.rows import Groups
+from driftstore.model.effective import Effective, FilePattern, next_change, resolve
+from driftstore.model.pattern import Pattern
+from driftstore.model.records import Variant
+
+#: cached answers are dropped, oldest first, beyond this many locations in total (a cached
+#: location with its share of the pattern copies is ~450 bytes: 65,536 of them ~30 MB)
+DEFAULT_CACHE_LOCATIONS = 1 << 16
+
+
+class Answer:
+    """Everything touching one file; `enabled` leaves out what variants disable there.
+    `valid_until` (a POSIX time) is when a variant of one of them expires or starts."""
+
+    __slots__ = ("_enabled", "everything", "size", "valid_until")
+
+    def __init__(self, everything: list[FilePattern], valid_until: float | None, size: int) -> None:
+        self.everything = everything
+        self._enabled: list[FilePattern] | None = None
+        self.valid_until = valid_until
+        self.size = size
+
+    @property
+    def enabled(self) -> list[FilePattern]:
+        if self._enabled is None:
+            self._enabled = [p for p in self.everything if p.effective.enabled]
+        return self._enabled
+
+
+def as_file_pattern(head: Pattern) -> FilePattern:
+    """A pattern (without locations) as the head the index keeps for it."""
+    fields = msgspec.structs.asdict(head)
+    return FilePattern(**fields, effective=Effective(severity=head.severity))
+
+
+def assemble(
+    file: str,
+    groups: Groups,
+    size: int,
+    heads: list[FilePattern | None],
+    variants_of: dict[int, list[Variant]],
+    *,
+    id_ordered: int,
+) -> Answer:
+    """The answer for `file` from its rows grouped by pattern slot, sorted by id."""
+    if groups and max(groups) < id_ordered:
+        order = sorted(groups)  # slots of one build follow the ids
+    else:
+        order = sorted(groups, key=lambda s: heads[s].id)  # type: ignore[union-attr]
+    now: datetime | None = None
+    until: datetime | None = None
+    found: list[FilePattern] = []
+    replace = msgspec.structs.replace
+    for slot in order:
+        head = heads[slot]
+        assert head is not None
+        locations, outliers = groups[slot]
+        variants = variants_of.get(slot)
+        if variants:
+            now = now or datetime.now(UTC)
+            effective = resolve(head.severity, variants, file, now)
+            ends_at = next_change(variants, file, now)
+            if ends_at is not None and (until is None or ends_at < until):
+                until = ends_at
+            found.append(replace(head, locations=locations, outliers=outliers, effective=effective))
+        else:
+            found.append(replace(head, locations=locations, outliers=outliers))
+    return Answer(found, None if until is None else until.timestamp(), size)
+
+
+class AnswerCache:
+    """Answers by file, least recently asked dropped first beyond a location budget."""
+
+    def __init__(self, budget: int = DEFAULT_CACHE_LOCATIONS) -> None:
+        self.budget = budget
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self.locations = 0
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, file: str, now: float) -> Answer | None:
+        answer = self._answers.get(file)
+        if answer is None or (answer.valid_until is not None and now >= answer.valid_until):
+            return None
+        self._answers.move_to_end(file)
+        return answer
+
+    def put(self, file: str, answer: Answer) -> None:
+        old = self._answers.pop(file, None)
+        if old is not None:
+            self.locations -= old.size
+        self._answers[file] = answer
+        self.locations += answer.size
+        while self.locations > self.budget and len(self._answers) > 1:
+            _, dropped = self._answers.popitem(last=False)
+            self.locations -= dropped.size
+
+    def clear(self) -> None:
+        self._answers.clear()
+        self.locations = 0

@@ -1,0 +1,43 @@
+"""The by-file answer read straight from the store, without the in-memory index: what a
+one-shot process uses, and the reference the index is tested against."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from driftstore.engine.base import Reader
+from driftstore.index.answers import as_file_pattern
+from driftstore.model.effective import FilePattern, resolve
+from driftstore.model.paths import normalise_path
+from driftstore.model.pattern import Location
+
+
+def read_file_patterns(
+    r: Reader, path: str, *, include_disabled: bool = True, now: datetime | None = None
+) -> list[FilePattern]:
+    """Patterns with a location or outlier in `path`, sorted by id, each restricted to that
+    file, with their effective settings; disabled ones only with `include_disabled`."""
+    file = normalise_path(path)
+    groups: dict[str, tuple[list[Location], list[Location]]] = {}
+    for pid, kind, loc in r.file_locations(file):
+        groups.setdefault(pid, ([], []))[kind].append(loc)
+    ids = sorted(groups)
+    heads = r.patterns(ids, with_locations=False)
+    variants = r.variants_of(ids)
+    moment = now or datetime.now(UTC)
+    found: list[FilePattern] = []
+    for head in heads:
+        locations, outliers = groups[head.id]
+        effective = resolve(head.severity, variants.get(head.id, []), file, moment)
+        if effective.enabled or include_disabled:
+            found.append(
+                msgspec.structs.replace(
+                    as_file_pattern(head),
+                    locations=locations,
+                    outliers=outliers,
+                    effective=effective,
+                )
+            )
+    return found

@@ -1,0 +1,210 @@
+"""The by-file index: "which patterns touch this file?" answered from memory (the seed's
+hot path for IDE integration).
+
+It holds every pattern's head (its row without locations) and variants, and every location
+row packed (`index.rows`). A file's answer is built on first ask and cached (`index.answers`),
+so repeated asks cost a dict lookup.
+
+Freshness comes from the store generation (`Engine.generation`, which sees this process's
+commits at once and another process's within a millisecond): when it moved, the patterns
+the change log names are reloaded (heads and variants in one batch, location rows only for
+patterns whose rows changed, in row-id order); when the log cannot say what changed (a
+restore, or too much changed), the index is built afresh. Returned patterns are shared with
+the cache: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Collection
+
+from driftstore.engine.base import Engine, Reader
+from driftstore.engine.packing import RawCompact, decode_compact, split_runs
+from driftstore.index.answers import (
+    DEFAULT_CACHE_LOCATIONS,
+    Answer,
+    AnswerCache,
+    as_file_pattern,
+    assemble,
+)
+from driftstore.index.rows import RowTable
+from driftstore.model.effective import FilePattern
+from driftstore.model.paths import normalise_path
+from driftstore.model.records import Variant
+
+#: more patterns whose rows changed than this (or a quarter of all) at once: rebuild
+RELOAD_LIMIT = 256
+
+
+class FileIndex:
+    """In-memory by-file index over one store (thread-safe)."""
+
+    def __init__(self, engine: Engine, *, cache_locations: int = DEFAULT_CACHE_LOCATIONS) -> None:
+        self.engine = engine
+        self._lock = threading.RLock()
+        self._cache = AnswerCache(cache_locations)
+        self.builds = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._built = False
+        #: the store generation the index holds
+        self._generation = -1
+        self._heads: list[FilePattern | None] = []
+        #: slots below this were numbered in id order (later ones are appended)
+        self._id_ordered = 0
+        self._slot_of: dict[str, int] = {}
+        self._variants: dict[int, list[Variant]] = {}
+        self._rows = RowTable()
+        self._cache.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()
+
+    # --- asking ------------------------------------------------------------------------
+    def lookup(self, path: str, *, include_disabled: bool = True) -> list[FilePattern]:
+        """Patterns with a location or outlier in `path`, sorted by id, each restricted to
+        that file; those a variant disables there are left out if not include_disabled."""
+        file = normalise_path(path)
+        with self._lock:
+            generation = self.engine.generation()
+            if not self._built:
+                self._build()
+            elif generation != self._generation:
+                self._refresh()
+            answer = self._cache.get(file, time.time())
+            if answer is None:
+                answer = self._answer(file)
+            return list(answer.everything if include_disabled else answer.enabled)
+
+    @property
+    def generation(self) -> int:
+        """The store generation the index last caught up with (-1 before its first ask)."""
+        return self._generation
+
+    def _answer(self, file: str) -> Answer:
+        groups, size = self._rows.group(file)
+        answer = assemble(
+            file, groups, size, self._heads, self._variants, id_ordered=self._id_ordered
+        )
+        self._cache.put(file, answer)
+        return answer
+
+    # --- building ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self._reset()
+        with self.engine.read() as r:
+            self._generation = r.generation()
+            for head in r.patterns(with_locations=False):  # by id
+                self._slot_of[head.id] = len(self._heads)
+                self._heads.append(as_file_pattern(head))
+            self._id_ordered = len(self._heads)
+            for v in r.variants():
+                slot = self._slot_of.get(v.pattern_id)
+                if slot is not None:
+                    self._variants.setdefault(slot, []).append(v)
+            offset = 0
+            for pid, first, count in r.location_runs():
+                self._rows.add_run(self._slot_of.get(pid, -1), first, count, offset)
+                offset += count
+            self._bulk(r)
+            self._rows.set_modes(0)
+        self._built = True
+        self.builds += 1
+
+    def _bulk(self, r: Reader) -> None:
+        """The two big scans. The database does them in a helper thread (SQLite lets go of
+        the GIL while it works) while this thread decodes the chunks already produced, so
+        the Python half of the build hides behind the database half."""
+        chunks: queue.SimpleQueue[RawCompact | BaseException | None] = queue.SimpleQueue()
+        files: list[dict[str, str]] = []
+
+        def produce() -> None:
+            try:
+                for raw in r.compact_chunks():
+                    chunks.put(raw)
+                files.append(dict(r.file_rowids()))
+            except BaseException as exc:  # handed over to the building thread
+                chunks.put(exc)
+                return
+            chunks.put(None)
+
+        worker = threading.Thread(target=produce, name="driftstore-index-build", daemon=True)
+        worker.start()
+        try:
+            while (item := chunks.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                self._rows.take(decode_compact(item))
+        finally:
+            worker.join()
+        self._rows.files = files[0]
+
+    # --- keeping current ---------------------------------------------------------------
+    def _refresh(self) -> None:
+        with self.engine.read() as r:
+            changes = r.changes_since(self._generation)
+            if changes.ids is None:
+                self._built = False  # a restore, or more than the change log lists
+            elif changes.ids:
+                self._cache.clear()
+                self._reload(r, changes.ids)
+            self._generation = changes.generation
+        rows = self._rows
+        if not self._built or rows.dead > max(rows.live, 1 << 16):
+            self._build()
+
+    def _reload(self, r: Reader, ids: Collection[str]) -> None:
+        """Reload these patterns: heads and variants of all, location rows of those whose
+        rows changed (a status, variant or example change leaves the rows as they were)."""
+        wanted = sorted(ids)
+        heads = {h.id: h for h in r.patterns(wanted, with_locations=False)}
+        variants = r.variants_of(wanted)
+        spans = r.row_spans(wanted)
+        moved: list[str] = []
+        for pid in wanted:
+            slot = self._slot_of.get(pid)
+            head = heads.get(pid)
+            if head is None:
+                if slot is not None:
+                    self._rows.kill(slot)
+                    self._heads[slot] = None
+                    self._variants.pop(slot, None)
+                continue
+            if slot is None:
+                slot = len(self._heads)
+                self._slot_of[pid] = slot
+                self._heads.append(None)
+            self._heads[slot] = as_file_pattern(head)
+            self._variants[slot] = variants.get(pid, [])
+            if not self._rows.same_rows(slot, spans.get(pid)):
+                moved.append(pid)
+        if len(moved) > max(RELOAD_LIMIT, len(self._slot_of) // 4):
+            self._built = False  # a whole re-scan: building afresh is cheaper
+            return
+        for pid in r.in_rowid_order(moved):
+            slot = self._slot_of[pid]
+            rows = r.indexed_pattern_rows(pid)
+            self._rows.kill(slot)
+            runs = list(split_runs(rows.rowids))
+            if not self._rows.append_pattern(slot, runs, rows.rowids, rows.files, rows.compact):
+                self._built = False  # row ids went back (not written by driftstore)
+                return
+
+    # --- introspection (tests, benchmarks) ---------------------------------------------
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._rows
+            return {
+                "patterns": sum(1 for h in self._heads if h is not None),
+                "files": len(rows.files) + len(set(rows.added) - set(rows.files)),
+                "liveRows": rows.live,
+                "deadRows": rows.dead,
+                "cachedFiles": len(self._cache),
+                "cachedLocations": self._cache.locations,
+                "builds": self.builds,
+                "generation": self._generation,
+            }
