@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from driftstore.errors import DriftStoreError
+from driftstore import DriftStoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

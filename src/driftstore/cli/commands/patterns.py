@@ -7,10 +7,9 @@ from typing import Any
 
 import click
 
+from driftstore import ConfidenceLevel, PatternFilter, Severity, Sort, SortField, Status
 from driftstore.cli import render
 from driftstore.cli.shell import common_options, guarded, open_store
-from driftstore.model.enums import ConfidenceLevel, Severity, Status
-from driftstore.model.query import PatternFilter, Sort, SortField
 
 _SUMMARY_COLUMNS = ("id", "name", "category", "status", "conf", "level", "severity", "locs", "outl")
 

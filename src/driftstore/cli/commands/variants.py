@@ -8,9 +8,9 @@ from typing import Any
 import click
 import msgspec
 
+from driftstore import Scope, Severity
 from driftstore.cli import render
 from driftstore.cli.shell import common_options, guarded, open_store
-from driftstore.model.enums import Scope, Severity
 
 _COLUMNS = (
     "id",
