@@ -158,7 +158,7 @@ def b1_ingest(ctx: Context) -> Result:
         "ingest a scan (NDJSON file) into an empty store, parsing included",
         unit="s",
         floor_what="apsw executemany of the same rows, same schema/indexes/pragmas, one txn",
-        target="<= 1.5x floor and >= 500k locations/s",
+        target="<= 1.25x floor",
         drift09=0.93,
     )
     ingests: list[float] = []
@@ -195,10 +195,8 @@ def b1_ingest(ctx: Context) -> Result:
     ctx.b1_seconds = value
     ctx.b1_floor = result.floor
     rate = wl.locations / value
-    result.parts = [
-        Part("ratio", value / result.floor, "x floor", 1.5),
-        Part("rate", rate, "locations/s", 500_000, kind="min"),
-    ]
+    # benchmarks.md retired the absolute 500k locations/s: the floor itself runs ~270k/s
+    result.parts = [Part("ratio", value / result.floor, "x floor", 1.25)]
     location_rows = len(rows.locations)
     result.details = {
         "locations": wl.locations,
@@ -262,6 +260,54 @@ def b2_reingest(ctx: Context) -> Result:
     }
     if min(unchanged) != wl.patterns:
         result.note = f"expected all {wl.patterns} patterns unchanged, store said {min(unchanged)}"
+    return result
+
+
+def b12_rescan(ctx: Context) -> Result:
+    """What a scanner in watch mode does all day: a re-scan where a tenth of the patterns
+    moved (locations shifted a line, confidence changed), into a store whose by-file index
+    is warm; then the index's refresh on the next ask."""
+    wl = ctx.workload
+    assert wl is not None and ctx.loaded_root is not None
+    result = Result(
+        "B12",
+        "re-ingest with 10% of patterns changed; by-file index refreshed after",
+        unit="s",
+        floor_what="B1 (ingest into an empty store), this run",
+        target="<= 0.4x B1",
+    )
+    changed = generate(wl.size, ctx.workdir / "scan-changed.ndjson", seed=ctx.seed, changed=0.1)
+    times: list[float] = []
+    refreshes: list[float] = []
+    updated: list[int] = []
+    rebuilt: list[int] = []
+    files = sorted(wl.files)[:: max(1, len(wl.files) // 50)]
+    reports: list[Any] = []
+    try:
+        for _ in range(ctx.repeat):
+            with ctx.scratch("b12-") as root:
+                shutil.copytree(ctx.loaded_root / ".drift", root / ".drift")
+                with driftstore.open(root) as store:
+                    for f in files:  # an editor has these open: the index is built and warm
+                        store.by_file(f)
+                    builds = store._file_index().builds
+                    times.append(timed(lambda: reports.append(store.ingest(changed.path))))
+                    updated.append(reports[-1].updated)
+                    refreshes.append(timed(lambda: store.by_file(files[0])))
+                    rebuilt.append(store._file_index().builds - builds)
+    finally:
+        changed.path.unlink(missing_ok=True)
+    b1 = ctx.b1_seconds or math.nan
+    result.value = median(times)
+    result.floor = ctx.b1_seconds
+    result.parts = [Part("ratio", result.value / b1, "x B1", 0.4)]
+    result.details = {
+        "updatedReported": min(updated),
+        "patterns": wl.patterns,
+        "indexRefresh_s": median(refreshes),
+        "indexRebuilds": max(rebuilt),
+        "samples_s": times,
+    }
     return result
 
 
