@@ -24,6 +24,27 @@ from driftstore.errors import (
     VariantNotFoundError,
 )
 from driftstore.facade import PatternStore, open
+from driftstore.facade.results import (
+    BackupInfo,
+    CategoryCounts,
+    DecisionReport,
+    ExportReport,
+    FileReport,
+    FileSpot,
+    FileSummary,
+    HealthFactors,
+    ImportReport,
+    IngestReport,
+    MigrateReport,
+    PatternDetail,
+    Problem,
+    RelatedPattern,
+    RestoreReport,
+    StatusReport,
+    VariantView,
+    VerifyReport,
+    to_builtins,
+)
 from driftstore.model import (
     CATEGORIES,
     Confidence,
@@ -50,7 +71,6 @@ from driftstore.model import (
 )
 
 if TYPE_CHECKING:  # loaded lazily below
-    from driftstore.facade.ingest import IngestReport
     from driftstore.facade.project import list_backups, migrate_preview, prune_backups, restore
 
 __version__ = "0.1.0"
@@ -59,7 +79,6 @@ __version__ = "0.1.0"
 #: names loaded on first use, so that importing driftstore stays cheap (a one-shot command
 #: such as `driftstore file` must start fast): name -> module that holds it
 _LAZY = {
-    "IngestReport": "driftstore.facade.ingest",
     "list_backups": "driftstore.facade.project",
     "prune_backups": "driftstore.facade.project",
     "restore": "driftstore.facade.project",
@@ -78,42 +97,59 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "CATEGORIES",
+    "BackupInfo",
     "BackupNotFoundError",
+    "CategoryCounts",
     "ChecksumMismatchError",
     "Confidence",
     "ConfidenceLevel",
+    "DecisionReport",
     "DetectionMethod",
     "Detector",
     "DetectorConfig",
     "DriftStoreError",
     "Example",
+    "ExportReport",
+    "FileReport",
+    "FileSpot",
+    "FileSummary",
+    "HealthFactors",
     "HistoryAction",
     "HistoryEntry",
+    "ImportReport",
     "IngestReport",
     "IntegrityError",
     "InvalidInputError",
     "InvalidStatusTransitionError",
     "Location",
     "Metadata",
+    "MigrateReport",
     "NotADriftStoreError",
     "Pattern",
     "PatternAlreadyExistsError",
+    "PatternDetail",
     "PatternFilter",
     "PatternNotFoundError",
     "PatternStore",
     "PatternSummary",
+    "Problem",
     "QueryResult",
+    "RelatedPattern",
+    "RestoreReport",
     "SchemaTooNewError",
     "Scope",
     "Severity",
     "Sort",
     "SortField",
     "Status",
+    "StatusReport",
     "StorageFullError",
     "StoreBusyError",
     "UnsafeArchiveError",
     "Variant",
     "VariantNotFoundError",
+    "VariantView",
+    "VerifyReport",
     "__version__",
     "list_backups",
     "migrate_preview",
@@ -121,4 +157,5 @@ __all__ = [
     "pattern_id_for",
     "prune_backups",
     "restore",
+    "to_builtins",
 ]

@@ -14,6 +14,7 @@ import xxhash
 import zstandard
 
 import driftstore
+from driftstore import to_builtins
 from driftstore.engine.sqlite.snapshot import take_snapshot
 from driftstore.formats import backups as fmt
 from tests.factories import make_pattern
@@ -31,9 +32,9 @@ def state(store: driftstore.PatternStore) -> dict[str, Any]:
     """What a user sees of a store: every pattern, and the change log."""
     patterns = store.query(limit=None).patterns
     return {
-        "patterns": {p.id: store.describe(p.id) for p in patterns},
+        "patterns": {p.id: to_builtins(store.describe(p.id)) for p in patterns},
         "history": len(store.history()),
-        "status": {k: v for k, v in store.status().items() if k != "generation"},
+        "status": {k: v for k, v in to_builtins(store.status()).items() if k != "generation"},
     }
 
 

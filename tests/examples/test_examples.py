@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import driftstore
-from driftstore import InvalidInputError, PatternNotFoundError
+from driftstore import InvalidInputError, PatternNotFoundError, to_builtins
 from driftstore.facade.examples import MAX_EXAMPLE_LINES, language_for, parse_lines
 from tests.clirun import run_cli
 from tests.factories import make_pattern
@@ -48,7 +48,7 @@ def test_an_example_is_cut_from_the_project_file(project: driftstore.PatternStor
     bad = project.add_example("p1", "src/api/orders.py", "7", bad=True)
     assert (bad.code, bad.is_positive, bad.language) == ("const line7 = 7;", False, "python")
     assert project.examples("p1") == [good, bad]
-    assert [e["id"] for e in project.describe("p1")["examples"]] == [good.id, bad.id]
+    assert [e["id"] for e in to_builtins(project.describe("p1"))["examples"]] == [good.id, bad.id]
     entry = project.history("p1", limit=1)[0]
     assert (entry.action, entry.reason) == ("updated", "example added")
     project.remove_example(bad.id or 0)

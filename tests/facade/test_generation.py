@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import driftstore
-from driftstore import InvalidInputError
+from driftstore import InvalidInputError, to_builtins
 from tests.conftest import REPO
 from tests.factories import make_pattern
 
@@ -53,7 +53,7 @@ def test_every_kind_of_write_moves_the_generation_by_one(root: Path) -> None:
         moved()
         store.delete("p2")
         moved()
-        assert store.status()["generation"] == seen[-1]
+        assert to_builtins(store.status())["generation"] == seen[-1]
 
 
 def test_nothing_changed_means_the_same_generation(root: Path) -> None:

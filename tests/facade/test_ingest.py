@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import driftstore
-from driftstore import InvalidInputError, Status, Variant
+from driftstore import InvalidInputError, Status, Variant, to_builtins
 from driftstore.engine.sqlite import examples as example_sql
 from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.model.enums import Scope
@@ -112,14 +112,14 @@ def test_a_bad_entry_anywhere_stores_nothing(
     store: driftstore.PatternStore, tmp_path: Path
 ) -> None:
     store.ingest(_scan(tmp_path, [entry("keep", files=["k.ts"])]))
-    before = store.status()
+    before = to_builtins(store.status())
     history_before = len(store.history())
     bad = entry("z", files=["x.ts"])
     bad["locations"][0]["line"] = -3
     scan = [entry(f"n{i}", files=["n.ts"]) for i in range(50)] + [bad]
     with pytest.raises(InvalidInputError, match=r"entry 50 \(id 'z'\): locations\[0\]\.line"):
         store.ingest(_scan(tmp_path, scan))
-    assert store.status() == before
+    assert to_builtins(store.status()) == before
     assert len(store.history()) == history_before
     assert store.by_file("n.ts") == []
 

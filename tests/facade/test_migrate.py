@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import driftstore
+from driftstore import to_builtins
 from driftstore.errors import InvalidInputError
 from driftstore.formats.canonical import compact_es, es_ready, pretty_es
 from driftstore.formats.checksum import legacy_checksum
@@ -54,7 +55,7 @@ def test_real_folders_migrate_and_come_back_byte_for_byte(
     assert report.by_status[status] == count and sum(report.by_status.values()) == count
     assert report.checksum_mismatches == [] and report.duplicates == []
     assert report.backup is not None
-    assert store.status()["totalPatterns"] == count
+    assert to_builtins(store.status())["totalPatterns"] == count
     out = store.root / "v1"
     store.export(out, layout="v1")
     originals = sorted((source / ".drift" / "patterns").glob("*/*.json"))

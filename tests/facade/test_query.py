@@ -19,6 +19,7 @@ from driftstore import (
     Sort,
     SortField,
     Status,
+    to_builtins,
 )
 from tests.factories import make_pattern
 
@@ -183,7 +184,7 @@ def test_status_counts(store: driftstore.PatternStore) -> None:
     )
     store.approve("a")
     store.ignore("c")
-    summary = store.status()
+    summary = to_builtins(store.status())
     assert summary["totalPatterns"] == 3
     assert summary["byStatus"] == {"discovered": 1, "approved": 1, "ignored": 1}
     assert summary["byCategory"] == {"api": 1, "auth": 2}

@@ -15,6 +15,7 @@ from pathlib import Path
 import apsw
 
 import driftstore
+from driftstore import to_builtins
 from tests.faults import tally
 from tests.faults.checks import db_path, open_and_check
 from tests.faults.harness import worker
@@ -87,7 +88,7 @@ class Readers:
             # separate calls are separate snapshots: each pattern on its own only moves on
             got = [store.get(f"{prefix}{i:04d}") for prefix in PREFIXES for i in (0, 7)]
             return {p.id: int(p.name.rsplit(" ", 1)[1]) for p in got if p is not None}
-        summary = store.status()
+        summary = to_builtins(store.status())
         assert summary["totalPatterns"] in (0, PATTERNS, 2 * PATTERNS), summary
         return {}
 

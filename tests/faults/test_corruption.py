@@ -24,6 +24,7 @@ import msgspec
 import pytest
 
 import driftstore
+from driftstore import to_builtins
 from driftstore.engine import digests
 from driftstore.model.entry import to_entry
 from tests.faults import tally
@@ -50,7 +51,7 @@ def served(root: Path) -> dict[str, Any]:
         ids = [s.id for s in store.query(limit=None).patterns]
         return {
             "patterns": {i: _entry(store, i) for i in ids},
-            "status": store.status(),
+            "status": to_builtins(store.status()),
             "history": msgspec.to_builtins(store.history()),
             "variants": msgspec.to_builtins(store.variants()),
             "examples": msgspec.to_builtins(store.examples("p0003")),

@@ -18,6 +18,7 @@ import apsw
 import pytest
 
 import driftstore
+from driftstore import to_builtins
 from driftstore.engine.rows import (
     INSERT_LOCATION,
     PATTERN_COLUMNS,
@@ -397,7 +398,10 @@ def test_sigkill_during_a_schema_upgrade_leaves_old_or_new_schema(tmp_path: Path
 
     reference = fresh("reference")
     with driftstore.open(reference) as store:
-        totals = store.status()["totalPatterns"], store.status()["totalLocations"]
+        totals = (
+            to_builtins(store.status())["totalPatterns"],
+            to_builtins(store.status())["totalLocations"],
+        )
     new_version, new_names = _schema_objects(reference)
     upgraded = open_and_check(reference)
     assert (old_version, new_version) == (1, SCHEMA_VERSION) and old_names < new_names
@@ -417,6 +421,6 @@ def test_sigkill_during_a_schema_upgrade_leaves_old_or_new_schema(tmp_path: Path
             tally.add(f"kills survived: schema upgrade, left at schema {version}")
         assert open_and_check(root) == upgraded  # opening finishes the upgrade, data intact
         with driftstore.open(root) as store:
-            summary = store.status()
+            summary = to_builtins(store.status())
             assert (summary["totalPatterns"], summary["totalLocations"]) == totals
         shutil.rmtree(root)

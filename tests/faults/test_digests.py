@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from msgspec import UNSET
 
 import driftstore
-from driftstore import InvalidStatusTransitionError, Location, Pattern, Status
+from driftstore import InvalidStatusTransitionError, Location, Pattern, Status, to_builtins
 from driftstore.engine import digests
 from driftstore.engine.rows import (
     INSERT_LOCATION,
@@ -317,7 +317,7 @@ def test_reads_of_a_changed_pattern_fail_in_one_line_listings_do_not(
     with driftstore.open(root) as store:
         for read in (
             lambda: store.get(pid),
-            lambda: store.describe(pid),
+            lambda: to_builtins(store.describe(pid)),
             lambda: store.examples_for(pid),
         ):
             with pytest.raises(driftstore.IntegrityError) as caught:

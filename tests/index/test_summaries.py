@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import driftstore
+from driftstore import to_builtins
 from driftstore.facade.health import health
 from tests.factories import make_pattern
 
@@ -33,7 +34,7 @@ def test_status_counts_by_category_and_ignores_ignored_patterns_for_health(
     )
     store.approve("a1")
     store.ignore("s1")
-    summary = store.status()
+    summary = to_builtins(store.status())
     assert summary["categories"] == {
         "api": {
             "total": 2,
@@ -75,7 +76,7 @@ def test_related_patterns_share_category_and_subcategory(
             make_pattern("r4", category="auth", subcategory="routes"),
         ]
     )
-    detail = store.describe(target)
+    detail = to_builtins(store.describe(target))
     other = {"r1": "r2", "r2": "r1"}[target]
     assert [r["id"] for r in detail["related"]] == [other]
     assert detail["relatedTotal"] == 1

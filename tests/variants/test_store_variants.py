@@ -20,6 +20,7 @@ from driftstore import (
     Severity,
     Variant,
     VariantNotFoundError,
+    to_builtins,
 )
 from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.facade.variants import parse_config
@@ -155,10 +156,10 @@ def test_show_lists_variants_and_marks_expired_ones(seeded: driftstore.PatternSt
     soon = datetime.now(UTC) + timedelta(seconds=1.2)
     seeded.add_variant("p1", scope="global", severity="error", expires=soon)
     seeded.add_variant("p1", scope="file", path="lib/y.ts", enabled=False)
-    assert [v["expired"] for v in seeded.describe("p1")["variants"]] == [False, False]
+    assert [v["expired"] for v in to_builtins(seeded.describe("p1"))["variants"]] == [False, False]
     assert seeded.by_file("lib/y.ts", include_disabled=True)[0].effective.severity == Severity.ERROR
     time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.05)
-    assert [v["expired"] for v in seeded.variant_views("p1")] == [True, False]
+    assert [v["expired"] for v in to_builtins(seeded.variant_views("p1"))] == [True, False]
     # the index's cached answer for lib/y.ts ends with the expiry, without any write
     assert seeded.by_file("lib/y.ts", include_disabled=True)[0].effective.severity == Severity.INFO
 

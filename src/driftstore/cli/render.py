@@ -13,7 +13,10 @@ import msgspec
 
 
 def emit_json(value: Any) -> None:
-    data = msgspec.json.encode(msgspec.to_builtins(value))
+    """A result (or plain data) as one indented JSON document on stdout."""
+    from driftstore import to_builtins
+
+    data = msgspec.json.encode(to_builtins(value))
     click.echo(msgspec.json.format(data, indent=2).decode())
 
 
@@ -64,3 +67,10 @@ def progress(label: str, total: int | None = None, *, after: float = 1.0) -> Ite
     finally:
         if "bar" in state:
             state["bar"].stop()
+
+
+def builtins(value: Any) -> Any:
+    """A result as plain dicts and lists with its JSON names, for text rendering."""
+    from driftstore import to_builtins
+
+    return to_builtins(value)

@@ -27,8 +27,6 @@ from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import msgspec
-
 from driftstore.engine.base import Engine, SnapshotInfo, StoreLocation
 from driftstore.errors import (
     BackupNotFoundError,
@@ -37,6 +35,7 @@ from driftstore.errors import (
     StorageFullError,
 )
 from driftstore.facade.backup_work import remove_stale, work_folder
+from driftstore.facade.results import BackupInfo, RestoreReport
 from driftstore.formats.backups import (
     FORMAT,
     FORMAT_VERSION,
@@ -59,22 +58,6 @@ BACKUPS_DIR = "backups"
 #: room kept free beside an extracted snapshot (SQLite and the safety backup need some)
 _FREE_MARGIN = 16 * 1024 * 1024
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-class BackupInfo(msgspec.Struct, rename="camel", kw_only=True):
-    id: str
-    created_at: str
-    reason: str
-    bytes: int
-
-
-class RestoreReport(msgspec.Struct, rename="camel", kw_only=True):
-    #: the backup that is now the store
-    restored: str
-    #: the backup of the state it replaced (None when that state could not be read)
-    backup: str | None = None
-    #: where the unreadable files it replaced were moved instead
-    moved_aside: str | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from driftstore.errors import (
     InvalidInputError,
 )
 from driftstore.facade.paths import display, grouped
+from driftstore.facade.results import ExportReport
 from driftstore.formats import legacy, legacy_write, shard_fast, shards
 from driftstore.formats.atomic import (
     fsync_dir,
@@ -50,17 +51,6 @@ INDEX_STATE = "index:"
 #: beyond the usual five, kept for a faithful v1 re-export
 LEGACY_FILE_META = "legacy-file:"
 _file = attrgetter("file")
-
-
-class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
-    layout: str
-    out: str
-    patterns: int = 0
-    written: list[str] = []
-    unchanged: list[str] = []
-    removed: list[str] = []
-    #: stale legacy files left in place because they hold ids this store never had
-    kept: list[str] = []
 
 
 def _add_original_files(by_file: defaultdict[str, list[str]], found: list[Pattern]) -> None:

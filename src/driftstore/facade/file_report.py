@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from driftstore.engine.base import Engine
+from driftstore.facade.results import FileReport, FileSpot, FileSummary
 from driftstore.index import read_file_patterns
 from driftstore.model.paths import normalise_path
 from driftstore.model.query import PatternFilter, Sort
 
 
-def file_report(engine: Engine, path: str, *, include_disabled: bool = False) -> dict[str, Any]:
+def file_report(engine: Engine, path: str, *, include_disabled: bool = False) -> FileReport:
     file = normalise_path(path)
     with engine.read() as r:
         found = read_file_patterns(r, file, include_disabled=include_disabled)
@@ -25,13 +24,17 @@ def file_report(engine: Engine, path: str, *, include_disabled: bool = False) ->
         }
     patterns = []
     for p in found:
-        item: dict[str, Any] = msgspec.to_builtins(summaries[p.id])
         spots = [(loc, loc.is_outlier is True) for loc in p.locations]
         spots += [(loc, True) for loc in p.outliers]
         spots.sort(key=lambda spot: (spot[0].line, spot[0].column, spot[1]))
-        item["locations"] = [
-            {"line": loc.line, "column": loc.column, "isOutlier": outlier} for loc, outlier in spots
-        ]
-        item["effective"] = msgspec.to_builtins(p.effective)
-        patterns.append(item)
-    return {"file": file, "patterns": patterns}
+        patterns.append(
+            FileSummary(
+                **msgspec.structs.asdict(summaries[p.id]),
+                locations=[
+                    FileSpot(line=loc.line, column=loc.column, is_outlier=outlier)
+                    for loc, outlier in spots
+                ],
+                effective=p.effective,
+            )
+        )
+    return FileReport(file=file, patterns=patterns)

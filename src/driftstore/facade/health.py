@@ -3,9 +3,8 @@ health score, and per-category counts, all from the engine's running totals."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from driftstore.engine.base import StatsRow
+from driftstore.facade.results import CategoryCounts, HealthFactors, StatusReport
 from driftstore.model.enums import Status
 
 #: weights of the health score's three parts (they sum to 100)
@@ -38,59 +37,51 @@ def health(approved: int, live: int, confidence_sum: float, locations: int, outl
     return max(0, min(100, round(score)))
 
 
-def status_counts(stats: list[StatsRow]) -> dict[str, Any]:
-    """Totals by status, category and confidence level, plus location and outlier counts."""
+def status_report(stats: list[StatsRow], generation: int) -> StatusReport:
+    """The status summary from the running totals (no scan of the patterns table)."""
     by_status = {s.value: 0 for s in Status}
     by_level = {"high": 0, "medium": 0, "low": 0, "uncertain": 0}
     by_category: dict[str, int] = {}
+    categories: dict[str, CategoryCounts] = {}
     total = locations = outliers = 0
-    for status, category, level, n, locs, outs, _score in stats:
+    approved = live = live_locations = live_outliers = 0
+    confidence_sum = 0.0
+    for status, category, level, n, locs, outs, conf in stats:
+        locs, outs = locs or 0, outs or 0
         total += n
-        locations += locs or 0
-        outliers += outs or 0
+        locations += locs
+        outliers += outs
         by_status[status] = by_status.get(status, 0) + n
         by_category[category] = by_category.get(category, 0) + n
         by_level[level or "uncertain"] = by_level.get(level or "uncertain", 0) + n
-    return {
-        "totalPatterns": total,
-        "byStatus": by_status,
-        "byCategory": dict(sorted(by_category.items())),
-        "byConfidence": by_level,
-        "totalLocations": locations,
-        "totalOutliers": outliers,
-    }
-
-
-def status_extras(stats: list[StatsRow]) -> dict[str, Any]:
-    """`health`, the inputs it came from, and per-category counts by status, from the
-    trigger-kept totals (no scan of the patterns table)."""
-    categories: dict[str, dict[str, Any]] = {}
-    approved = live = locations = outliers = 0
-    confidence_sum = 0.0
-    for status, category, _level, n, locs, outs, conf in stats:
-        entry = categories.setdefault(
-            category,
-            {"total": 0, **{s.value: 0 for s in Status}, "locations": 0, "outliers": 0},
-        )
-        entry["total"] += n
-        entry[status] = entry.get(status, 0) + n
-        entry["locations"] += locs
-        entry["outliers"] += outs
+        counts = categories.setdefault(category, CategoryCounts())
+        counts.total += n
+        if status in ("discovered", "approved", "ignored"):
+            setattr(counts, status, getattr(counts, status) + n)
+        counts.locations += locs
+        counts.outliers += outs
         if status == Status.IGNORED.value:
             continue
         live += n
         approved += n if status == Status.APPROVED.value else 0
         confidence_sum += conf
-        locations += locs
-        outliers += outs
-    evidence = locations + outliers
-    return {
-        "health": health(approved, live, confidence_sum, locations, outliers),
-        "healthFactors": {
-            "livePatterns": live,
-            "approvalRatio": round(approved / live, 4) if live else 0.0,
-            "meanConfidence": round(confidence_sum / live, 4) if live else 0.0,
-            "outlierRate": round(outliers / evidence, 4) if evidence else 0.0,
-        },
-        "categories": dict(sorted(categories.items())),
-    }
+        live_locations += locs
+        live_outliers += outs
+    evidence = live_locations + live_outliers
+    return StatusReport(
+        total_patterns=total,
+        by_status=by_status,
+        by_category=dict(sorted(by_category.items())),
+        by_confidence=by_level,
+        total_locations=locations,
+        total_outliers=outliers,
+        health=health(approved, live, confidence_sum, live_locations, live_outliers),
+        health_factors=HealthFactors(
+            live_patterns=live,
+            approval_ratio=round(approved / live, 4) if live else 0.0,
+            mean_confidence=round(confidence_sum / live, 4) if live else 0.0,
+            outlier_rate=round(live_outliers / evidence, 4) if evidence else 0.0,
+        ),
+        categories=dict(sorted(categories.items())),
+        generation=generation,
+    )

@@ -26,23 +26,13 @@ from driftstore.engine.base import Engine, HistoryRecord, PatternState, PatternW
 from driftstore.errors import ChecksumMismatchError, InvalidInputError
 from driftstore.facade.export import INDEX_STATE
 from driftstore.facade.paths import display, grouped
+from driftstore.facade.results import ImportReport
 from driftstore.formats import shard_entries, shards
 from driftstore.formats.atomic import read_if_exists
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import CATEGORY_SET, HistoryAction
 from driftstore.model.records import Example, Variant
-
-
-class ImportReport(msgspec.Struct, rename="camel", kw_only=True):
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    files: list[str] = []
-    #: files imported despite a checksum mismatch (--force)
-    forced: list[str] = []
-    backup: str | None = None
-    changed_ids: list[str] = []
 
 
 def _shards_dir(source: Path) -> Path:
@@ -199,7 +189,6 @@ def _import_one(
             ]
         )
         report.imported += 1
-        report.changed_ids.append(p.id)
         return
     m = p.metadata
     same_row = state[:6] == (
@@ -236,7 +225,6 @@ def _import_one(
         ]
     )
     report.updated += 1
-    report.changed_ids.append(p.id)
 
 
 def _replace_children(w: Writer, pattern_id: str, item: shard_entries.ImportedEntry) -> None:

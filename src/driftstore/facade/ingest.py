@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import msgspec
 from msgspec import UNSET
 
 from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
 from driftstore.errors import InvalidInputError
+from driftstore.facade.results import IngestReport
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Pattern
@@ -26,16 +26,6 @@ from driftstore.model.pattern import Pattern
 #: database pays a round trip per batch, and a batch bounds what is held in memory
 BATCH_PATTERNS = 256
 BATCH_LOCATIONS = 50_000
-
-
-class IngestReport(msgspec.Struct, rename="camel", kw_only=True):
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    backup: str | None = None
-    #: ids added, updated or removed (what an in-memory index must refresh)
-    changed_ids: list[str] = []
 
 
 def _keep_user_data(incoming: Pattern, stored: Pattern) -> None:
@@ -143,7 +133,6 @@ def merge_scan(
                     meta.first_seen = meta.last_seen
                 batch.add(p, digest, locations_hash, new=True)
                 report.added += 1
-                report.changed_ids.append(p.id)
             elif state.content_hash == digest:
                 if state.last_seen != meta.last_seen:
                     touched.append((p.id, str(meta.last_seen)))
@@ -151,7 +140,6 @@ def merge_scan(
             else:
                 batch.add(p, digest, locations_hash, new=False)
                 report.updated += 1
-                report.changed_ids.append(p.id)
             if on_progress is not None:
                 on_progress(len(seen))
         batch.flush()
@@ -180,5 +168,4 @@ def merge_scan(
             w.delete_patterns(chunk)
         w.record_history(removed)
         report.removed = len(doomed)
-        report.changed_ids.extend(doomed)
     return report

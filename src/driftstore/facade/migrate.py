@@ -34,6 +34,7 @@ from driftstore.engine.rows import as_stored
 from driftstore.errors import InvalidInputError
 from driftstore.facade.export import LEGACY_FILE_META
 from driftstore.facade.paths import display
+from driftstore.facade.results import Duplicate, LevelDisagreement, MigrateReport, Skipped
 from driftstore.formats import legacy, legacy_write
 from driftstore.model.digest import content_hash, snapshot
 from driftstore.model.enums import CATEGORIES, HistoryAction, Status, level_for
@@ -41,42 +42,6 @@ from driftstore.model.pattern import Pattern
 
 _REASON = "migrate"
 _encode = msgspec.json.encode
-
-
-class Skipped(msgspec.Struct):
-    path: str
-    reason: str
-
-
-class Duplicate(msgspec.Struct):
-    id: str
-    statuses: list[str]
-    kept: str
-
-
-class LevelDisagreement(msgspec.Struct):
-    id: str
-    level: str
-    score: float
-    expected: str
-
-
-class MigrateReport(msgspec.Struct, rename="camel", kw_only=True):
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    by_status: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    checksum_mismatches: list[str] = []
-    skipped: list[Skipped] = []
-    backup: str | None = None
-    dry_run: bool = False
-    source: str = ""
-    files: int = 0
-    duplicates: list[Duplicate] = []
-    lake_only: int = 0
-    level_disagreements: list[LevelDisagreement] = []
-    changed_ids: list[str] = []
 
 
 @dataclass
@@ -262,14 +227,12 @@ def plan_migration(engine: Engine | None, source: Path, *, dry_run: bool) -> Mig
 
 def apply_migration(engine: Engine, plan: MigrationPlan) -> None:
     """Write the plan in one transaction: all of it, or nothing."""
-    report = plan.report
     try:
         with engine.write() as w:
             if w.count() == 0 and len(plan.changes) > 1000:
                 w.bulk_load()
             for start in range(0, len(plan.changes), _BATCH):
                 _apply_batch(w, plan.changes[start : start + _BATCH])
-            report.changed_ids.extend(change.pattern.id for change in plan.changes)
             for key, layout in plan.file_layouts.items():
                 w.put_meta(LEGACY_FILE_META + key, layout)
             for category, status, checksum, stamp in plan.file_states:

@@ -15,8 +15,8 @@ from driftstore.errors import (
     SchemaTooNewError,
 )
 from driftstore.facade import backups
-from driftstore.facade.backups import BackupInfo, RestoreReport
-from driftstore.facade.migrate import MigrateReport, plan_migration
+from driftstore.facade.migrate import plan_migration
+from driftstore.facade.results import BackupInfo, MigrateReport, RestoreReport
 from driftstore.facade.store import PatternStore
 from driftstore.model.paths import DRIFT_DIR
 

@@ -18,18 +18,25 @@ from driftstore.engine import locate
 from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
 from driftstore.errors import DriftStoreError, InvalidInputError, PatternNotFoundError
 from driftstore.facade import health, writes
+from driftstore.facade.results import (
+    BackupInfo,
+    ExportReport,
+    FileReport,
+    ImportReport,
+    IngestReport,
+    MigrateReport,
+    PatternDetail,
+    RestoreReport,
+    StatusReport,
+    VariantView,
+    VerifyReport,
+)
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Status
 from driftstore.model.paths import DRIFT_DIR, safe_relative_path
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
-    from driftstore.facade.backups import BackupInfo, RestoreReport
-    from driftstore.facade.export import ExportReport
-    from driftstore.facade.import_shards import ImportReport
-    from driftstore.facade.ingest import IngestReport
-    from driftstore.facade.migrate import MigrateReport
-    from driftstore.facade.verify import VerifyReport
     from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
     from driftstore.model.pattern import Pattern
@@ -208,17 +215,14 @@ class PatternStore:
                 self._index = FileIndex(self.engine)
             return self._index
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusReport:
         """Totals by status, category and confidence level; locations and outliers; per
         category counts by status (`categories`); `health`, 0-100 (`facade.health`); and
-        the store `generation`."""
+        the store `generation` the figures were read at."""
         with self.engine.read() as r:
             stats = r.stats()
             generation = r.generation()
-        counts = health.status_counts(stats)
-        counts.update(health.status_extras(stats))
-        counts["generation"] = generation
-        return counts
+        return health.status_report(stats, generation)
 
     def history(
         self,
@@ -245,14 +249,14 @@ class PatternStore:
                 return
         raise PatternNotFoundError(pattern_id)
 
-    def describe(self, pattern_id: str) -> dict[str, Any]:
+    def describe(self, pattern_id: str) -> PatternDetail:
         """`show`: the v2 entry plus category, variants (each marked `expired` or not),
         examples, history, and related patterns (same category and subcategory)."""
         from driftstore.facade.detail import describe
 
         return describe(self.engine, pattern_id)
 
-    def file_report(self, path: str, *, include_disabled: bool = False) -> dict[str, Any]:
+    def file_report(self, path: str, *, include_disabled: bool = False) -> FileReport:
         """`file`: patterns touching PATH (summary, their locations there, and the effective
         settings for PATH), disabled ones only with include_disabled.
 
@@ -398,7 +402,7 @@ class PatternStore:
                 raise PatternNotFoundError(pattern_id)
             return r.variants(pattern_id)
 
-    def variant_views(self, pattern_id: str | None = None) -> list[dict[str, Any]]:
+    def variant_views(self, pattern_id: str | None = None) -> list[VariantView]:
         """`variant list`: the variants as JSON, each with `expired`."""
         from driftstore.facade.variants import variant_view
 

@@ -12,6 +12,7 @@ import msgspec
 
 from driftstore.engine.base import Engine, HistoryRecord
 from driftstore.errors import InvalidInputError, PatternNotFoundError, VariantNotFoundError
+from driftstore.facade.results import VariantView
 from driftstore.model.clock import format_iso, parse_iso
 from driftstore.model.effective import Effective, is_active, resolve
 from driftstore.model.enums import HistoryAction, Scope, Severity
@@ -185,11 +186,9 @@ def remove_variant(engine: Engine, variant_id: int, *, by: str | None = None) ->
     return stored
 
 
-def variant_view(variant: Variant, now: datetime) -> dict[str, Any]:
-    """The variant as JSON, plus `expired` (an expired variant no longer applies)."""
-    view: dict[str, Any] = msgspec.to_builtins(variant)
-    view["expired"] = not is_active(variant, now)
-    return view
+def variant_view(variant: Variant, now: datetime) -> VariantView:
+    """The variant with `expired` (an expired variant no longer applies)."""
+    return VariantView(**msgspec.structs.asdict(variant), expired=not is_active(variant, now))
 
 
 def effective_for(engine: Engine, pattern_id: str, file: str, now: datetime) -> Effective:

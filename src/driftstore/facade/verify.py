@@ -17,22 +17,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import msgspec
-
 from driftstore.engine.base import Engine
 from driftstore.errors import DriftStoreError, InvalidInputError
 from driftstore.facade.paths import display
+from driftstore.facade.results import Problem, VerifyReport
 from driftstore.formats import legacy, shards
-
-
-class Problem(msgspec.Struct):
-    path: str
-    problem: str
-
-
-class VerifyReport(msgspec.Struct, kw_only=True):
-    ok: bool
-    problems: list[Problem] = []
 
 
 def _row_checks(engine: Engine) -> list[str]:

@@ -12,18 +12,19 @@ import msgspec
 from driftstore.model.pattern import EXTRAS_KEY, Pattern
 
 
-def _flatten(obj: Any) -> Any:
+def flatten_extras(obj: Any) -> Any:
+    """Put keys kept in `__extras__` slots back in place, at every level (in place)."""
     if isinstance(obj, dict):
         extras = obj.pop(EXTRAS_KEY, None)
         for key, value in obj.items():
             if isinstance(value, dict | list):
-                obj[key] = _flatten(value)
+                obj[key] = flatten_extras(value)
         if extras:
             for key, value in extras.items():
                 obj.setdefault(key, value)
         return obj
     if isinstance(obj, list):
-        return [_flatten(v) for v in obj]
+        return [flatten_extras(v) for v in obj]
     return obj
 
 
@@ -34,7 +35,7 @@ def to_entry(p: Pattern) -> dict[str, Any]:
     data["confidenceLevel"] = p.level.value
     ordered = {key: data.pop(key) for key in _ORDER if key in data}
     ordered.update(data)
-    return _flatten(ordered)  # type: ignore[no-any-return]
+    return flatten_extras(ordered)  # type: ignore[no-any-return]
 
 
 _ORDER = tuple(f.encode_name for f in msgspec.structs.fields(Pattern))

@@ -143,10 +143,11 @@ def list_(
 def show(pattern_id: str, root: Path, as_json: bool) -> None:
     """One pattern with locations, outliers, variants, examples and history."""
     with open_store(root) as store:
-        detail = store.describe(pattern_id)
+        found = store.describe(pattern_id)
     if as_json:
-        render.emit_json(detail)
+        render.emit_json(found)
         return
+    detail = render.builtins(found)
     render.key_values(
         f"{detail['name']} ({detail['id']})",
         [
@@ -226,10 +227,11 @@ def file_(path: str, include_disabled: bool, root: Path, as_json: bool) -> None:
     """Patterns with a location or outlier in PATH (the editor's question), with the
     settings their variants give PATH."""
     with open_store(root) as store:
-        answer = store.file_report(path, include_disabled=include_disabled)
+        report = store.file_report(path, include_disabled=include_disabled)
     if as_json:
-        render.emit_json(answer)
+        render.emit_json(report)
         return
+    answer = render.builtins(report)
     render.table(
         f"{len(answer['patterns'])} patterns in {answer['file']}",
         ("id", "name", "status", "severity", "lines"),

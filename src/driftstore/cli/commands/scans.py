@@ -55,10 +55,11 @@ def ingest(source: str, prune: bool, root: Path, as_json: bool) -> None:
 def status(root: Path, as_json: bool) -> None:
     """Totals by status, category and confidence level; locations and outliers; health."""
     with open_store(root) as store:
-        summary = store.status()
+        report = store.status()
     if as_json:
-        render.emit_json(summary)
+        render.emit_json(report)
         return
+    summary = render.builtins(report)
     factors = summary["healthFactors"]
     render.key_values(
         "driftstore status",

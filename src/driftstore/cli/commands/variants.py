@@ -110,7 +110,7 @@ def add(
 def list_(pattern_id: str | None, root: Path, as_json: bool) -> None:
     """Variants of pattern ID (or of every pattern); expired ones are marked."""
     with open_store(root) as store:
-        views = store.variant_views(pattern_id)
+        views = render.builtins(store.variant_views(pattern_id))
     if as_json:
         render.emit_json(views)
     elif not views:

@@ -1,0 +1,228 @@
+"""Every result a PatternStore method returns, as typed msgspec Structs in one place.
+
+Faces render these and nothing else: the CLI prints them (tables, or `--json` through
+`to_builtins`), and the servers derive their schemas from them (`msgspec.json.schema`), so
+a result's shape is spelled once. JSON names are camelCase; keys of the input that
+driftstore does not model (kept in `__extras__` slots) are put back where they came from by
+`to_builtins`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from driftstore.engine.base import RelatedPattern
+from driftstore.model.effective import Effective
+from driftstore.model.entry import flatten_extras
+from driftstore.model.enums import Status
+from driftstore.model.pattern import Pattern
+from driftstore.model.query import PatternSummary
+from driftstore.model.records import Example, HistoryEntry, Variant
+
+__all__ = [
+    "BackupInfo",
+    "CategoryCounts",
+    "DecisionReport",
+    "Duplicate",
+    "ExportReport",
+    "FileReport",
+    "FileSpot",
+    "FileSummary",
+    "HealthFactors",
+    "ImportReport",
+    "IngestReport",
+    "LevelDisagreement",
+    "MigrateReport",
+    "PatternDetail",
+    "Problem",
+    "RelatedPattern",
+    "RestoreReport",
+    "Skipped",
+    "StatusReport",
+    "VariantView",
+    "VerifyReport",
+    "to_builtins",
+]
+
+
+def to_builtins(result: Any) -> Any:
+    """A result as JSON-ready builtins: camelCase names, unknown input keys put back in
+    place. What every face prints or sends."""
+    return flatten_extras(msgspec.to_builtins(result))
+
+
+# --- status -------------------------------------------------------------------------------
+class HealthFactors(msgspec.Struct, rename="camel", kw_only=True):
+    """What the health score was computed from (see `facade.health`)."""
+
+    live_patterns: int
+    approval_ratio: float
+    mean_confidence: float
+    outlier_rate: float
+
+
+class CategoryCounts(msgspec.Struct, kw_only=True):
+    total: int = 0
+    discovered: int = 0
+    approved: int = 0
+    ignored: int = 0
+    locations: int = 0
+    outliers: int = 0
+
+
+class StatusReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`status`: totals by status, category and confidence level, health 0-100, and the
+    store generation the figures were read at."""
+
+    total_patterns: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_confidence: dict[str, int]
+    total_locations: int
+    total_outliers: int
+    health: int
+    health_factors: HealthFactors
+    categories: dict[str, CategoryCounts]
+    generation: int
+
+
+# --- one pattern --------------------------------------------------------------------------
+class VariantView(Variant, kw_only=True):
+    """A variant with whether it has expired (an expired variant no longer applies)."""
+
+    expired: bool
+
+
+class PatternDetail(Pattern, kw_only=True):
+    """`show`: the pattern as a v2 shard entry (detectionMethod and confidenceLevel always
+    set) with its variants, examples, history (newest first) and related patterns."""
+
+    variants: list[VariantView] = msgspec.field(default_factory=list)
+    examples: list[Example] = msgspec.field(default_factory=list)
+    history: list[HistoryEntry] = msgspec.field(default_factory=list)
+    related: list[RelatedPattern] = msgspec.field(default_factory=list)
+    related_total: int = 0
+
+
+# --- one file -----------------------------------------------------------------------------
+class FileSpot(msgspec.Struct, rename="camel", kw_only=True):
+    line: int
+    column: int
+    is_outlier: bool
+
+
+class FileSummary(PatternSummary, kw_only=True):
+    """A pattern touching one file: its summary, its spots there, its settings there."""
+
+    locations: list[FileSpot]
+    effective: Effective
+
+
+class FileReport(msgspec.Struct, kw_only=True):
+    """`file`: the patterns touching one file (a normalised, project-relative path)."""
+
+    file: str
+    patterns: list[FileSummary]
+
+
+# --- decisions ----------------------------------------------------------------------------
+class DecisionReport(msgspec.Struct, kw_only=True):
+    """`approve` / `ignore`: the status asked for, the ids moved to it, and the ids that
+    already had it (left as they were, no history row)."""
+
+    status: Status
+    ids: list[str]
+    unchanged: list[str] = []
+
+
+# --- scans, files, backups ----------------------------------------------------------------
+class IngestReport(msgspec.Struct, rename="camel", kw_only=True):
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    backup: str | None = None
+
+
+class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
+    layout: str
+    out: str
+    patterns: int = 0
+    written: list[str] = []
+    unchanged: list[str] = []
+    removed: list[str] = []
+    #: stale legacy files left in place because they hold ids this store never had
+    kept: list[str] = []
+
+
+class ImportReport(msgspec.Struct, rename="camel", kw_only=True):
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    files: list[str] = []
+    #: files imported despite a checksum mismatch (--force)
+    forced: list[str] = []
+    backup: str | None = None
+
+
+class Problem(msgspec.Struct):
+    path: str
+    problem: str
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    ok: bool
+    problems: list[Problem] = []
+
+
+class Skipped(msgspec.Struct):
+    path: str
+    reason: str
+
+
+class Duplicate(msgspec.Struct):
+    id: str
+    statuses: list[str]
+    kept: str
+
+
+class LevelDisagreement(msgspec.Struct):
+    id: str
+    level: str
+    score: float
+    expected: str
+
+
+class MigrateReport(msgspec.Struct, rename="camel", kw_only=True):
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    checksum_mismatches: list[str] = []
+    skipped: list[Skipped] = []
+    backup: str | None = None
+    dry_run: bool = False
+    source: str = ""
+    files: int = 0
+    duplicates: list[Duplicate] = []
+    lake_only: int = 0
+    level_disagreements: list[LevelDisagreement] = []
+
+
+class BackupInfo(msgspec.Struct, rename="camel", kw_only=True):
+    id: str
+    created_at: str
+    reason: str
+    bytes: int
+
+
+class RestoreReport(msgspec.Struct, rename="camel", kw_only=True):
+    #: the backup that is now the store
+    restored: str
+    #: the backup of the state it replaced (None when that state could not be read)
+    backup: str | None = None
+    #: where the unreadable files it replaced were moved instead
+    moved_aside: str | None = None
