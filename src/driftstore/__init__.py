@@ -71,6 +71,7 @@ from driftstore.model import (
 )
 
 if TYPE_CHECKING:  # loaded lazily below
+    from driftstore.facade.files import write_file
     from driftstore.facade.project import list_backups, migrate_preview, prune_backups, restore
 
 __version__ = "0.1.0"
@@ -83,6 +84,7 @@ _LAZY = {
     "prune_backups": "driftstore.facade.project",
     "restore": "driftstore.facade.project",
     "migrate_preview": "driftstore.facade.project",
+    "write_file": "driftstore.facade.files",
 }
 
 
@@ -158,4 +160,5 @@ __all__ = [
     "prune_backups",
     "restore",
     "to_builtins",
+    "write_file",
 ]

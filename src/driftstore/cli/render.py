@@ -6,18 +6,35 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 import msgspec
 
 
-def emit_json(value: Any) -> None:
-    """A result (or plain data) as one indented JSON document on stdout."""
+def emit_json(value: Any, *, out: Path | None = None) -> None:
+    """A result (or plain data) as one indented JSON document on stdout (or in `out`)."""
     from driftstore import to_builtins
 
-    data = msgspec.json.encode(to_builtins(value))
-    click.echo(msgspec.json.format(data, indent=2).decode())
+    data = msgspec.json.format(msgspec.json.encode(to_builtins(value)), indent=2)
+    if out is not None:
+        write_output(data + b"\n", out)
+    else:
+        click.echo(data.decode())
+
+
+def write_output(data: bytes, out: Path | None) -> None:
+    """Bytes to stdout, or to the file `out` (written to a temp name and renamed)."""
+    if out is None:
+        sys.stdout.buffer.write(data)
+        if not data.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+        return
+    from driftstore import write_file
+
+    write_file(out, data)
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -16,7 +16,7 @@ import msgspec
 from driftstore.engine.base import RelatedPattern
 from driftstore.model.effective import Effective
 from driftstore.model.entry import flatten_extras
-from driftstore.model.enums import Status
+from driftstore.model.enums import Severity, Status
 from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternSummary
 from driftstore.model.records import Example, HistoryEntry, Variant
@@ -24,12 +24,14 @@ from driftstore.model.records import Example, HistoryEntry, Variant
 __all__ = [
     "BackupInfo",
     "CategoryCounts",
+    "CheckReport",
     "DecisionReport",
     "Duplicate",
     "ExportReport",
     "FileReport",
     "FileSpot",
     "FileSummary",
+    "GateOutlier",
     "HealthFactors",
     "ImportReport",
     "IngestReport",
@@ -39,6 +41,7 @@ __all__ = [
     "Problem",
     "RelatedPattern",
     "RestoreReport",
+    "SarifSummary",
     "Skipped",
     "StatusReport",
     "VariantView",
@@ -135,6 +138,55 @@ class DecisionReport(msgspec.Struct, kw_only=True):
     status: Status
     ids: list[str]
     unchanged: list[str] = []
+
+
+# --- the CI gate and code scanning ---------------------------------------------------------
+class GateOutlier(msgspec.Struct, rename="camel", kw_only=True):
+    """One outlier of a decided pattern, with its stable identity (`model.identity`) and,
+    in `check`, whether it is new, unchanged or absent against the stored state."""
+
+    id: str
+    pattern_id: str
+    pattern_name: str
+    category: str
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    reason: str | None = None
+    severity: Severity
+    state: str
+
+
+class CheckReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`check`: the outliers of approved patterns (new first, most severe first), their
+    counts, and whether the policy (`failOn`: new | any) failed."""
+
+    identity: str
+    fail_on: str
+    min_severity: Severity
+    #: whether a scan was compared (else the stored outliers are reported as they are)
+    compared: bool
+    new: int
+    unchanged: int
+    absent: int
+    failed: bool
+    outliers: list[GateOutlier]
+    #: the ingest of the scan, when `--ingest` asked for it
+    ingest: IngestReport | None = None
+
+
+class SarifSummary(msgspec.Struct, rename="camel", kw_only=True):
+    """What a SARIF log holds: results kept, results left out to stay within code
+    scanning's limits, rules, and its size plain and gzipped."""
+
+    results: int
+    omitted: int
+    rules: int
+    bytes: int
+    gzip_bytes: int
+    out: str | None = None
 
 
 # --- scans, files, backups ----------------------------------------------------------------

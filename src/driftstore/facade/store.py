@@ -9,7 +9,8 @@ engine that passes the contract suite tomorrow.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from driftstore.errors import DriftStoreError, InvalidInputError, PatternNotFoun
 from driftstore.facade import health, writes
 from driftstore.facade.results import (
     BackupInfo,
+    CheckReport,
     ExportReport,
     FileReport,
     ImportReport,
@@ -27,12 +29,13 @@ from driftstore.facade.results import (
     MigrateReport,
     PatternDetail,
     RestoreReport,
+    SarifSummary,
     StatusReport,
     VariantView,
     VerifyReport,
 )
 from driftstore.model.clock import normalise_iso
-from driftstore.model.enums import Status
+from driftstore.model.enums import Severity, Status
 from driftstore.model.paths import DRIFT_DIR, safe_relative_path
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
@@ -291,6 +294,75 @@ class PatternStore:
             before_prune=lambda: self.backup("ingest-prune"),
         )
 
+    # --- CI: the gate and code scanning -----------------------------------------------
+    def check(
+        self,
+        scan: Iterable[Pattern] | str | Path | IO[bytes] | None = None,
+        *,
+        fail_on: str = "new",
+        min_severity: Severity | str = Severity.HINT,
+        ingest: bool = False,
+    ) -> CheckReport:
+        """The CI gate: outliers of approved patterns in `scan` (a path, '-', a stream or
+        patterns; None: the store as it is), each new, unchanged or absent against the
+        stored state by its stable identity; `failed` per `fail_on` (new | any). Writes
+        nothing unless `ingest`, which then merges the scan after the comparison."""
+        from driftstore.facade import gate
+
+        if fail_on not in gate.FAIL_ON:
+            raise InvalidInputError(f"fail-on {fail_on!r}: choose new or any")
+        floor = _severity(min_severity)
+        if scan is None:
+            if ingest:
+                raise InvalidInputError("--ingest needs a scan to ingest; give SCAN or '-'")
+            return gate.check(self.engine, None, fail_on=fail_on, min_severity=floor)
+        with _replayable(scan, self.drift_dir) as source:
+            report = gate.check(
+                self.engine, self._scan_entries(source), fail_on=fail_on, min_severity=floor
+            )
+            if ingest:
+                report.ingest = self.ingest(source)
+        return report
+
+    def sarif_log(
+        self,
+        *,
+        statuses: Sequence[Status | str] = (Status.APPROVED,),
+        min_severity: Severity | str = Severity.HINT,
+        categories: Sequence[str] | None = None,
+        include_suppressed: bool = False,
+        compared: CheckReport | None = None,
+    ) -> tuple[bytes, SarifSummary]:
+        """A SARIF 2.1.0 log of the outliers of patterns in `statuses` (or of a `check`'s
+        outliers, with their baselineState), within code scanning's limits."""
+        from driftstore.facade.gate import sarif_log
+
+        try:
+            wanted = [Status(s) for s in statuses]
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"status: {exc}; choose discovered, approved or ignored"
+            ) from None
+        return sarif_log(
+            self.engine,
+            self.root,
+            statuses=wanted,
+            min_severity=_severity(min_severity),
+            categories=list(categories) if categories else None,
+            include_suppressed=include_suppressed,
+            compared=compared,
+        )
+
+    def _scan_entries(
+        self, source: Iterable[Pattern] | str | Path | IO[bytes]
+    ) -> Iterable[Pattern]:
+        from driftstore.formats.scan import read_scan
+        from driftstore.model.validate import validated
+
+        if isinstance(source, str | Path) or hasattr(source, "read"):
+            return read_scan(source)  # type: ignore[arg-type]
+        return (validated(p, where=f"pattern {p.id!r}") for p in source)
+
     # --- backups -----------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> str:
         """Archive a consistent snapshot under .drift/backups/; returns the backup id."""
@@ -459,6 +531,37 @@ class PatternStore:
 
         candidates = [loc for loc in p.locations if loc.is_outlier is not True]
         return fresh_examples(self.root, pattern_id, candidates, limit=max, context=context)
+
+
+def _severity(value: Severity | str) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"severity {value!r} is not valid; choose one of {', '.join(s.value for s in Severity)}"
+        ) from None
+
+
+@contextmanager
+def _replayable(scan: Any, drift_dir: Path) -> Iterator[Any]:
+    """A scan that can be read twice (compared, then ingested): stdin or a stream is
+    copied to a private temp file under .drift/ first; paths and patterns are as given."""
+    if not (scan == "-" or hasattr(scan, "read")):
+        if isinstance(scan, str | Path):
+            yield scan
+        else:
+            yield list(scan)
+        return
+    import shutil
+    import sys
+    import tempfile
+
+    stream = sys.stdin.buffer if scan == "-" else scan
+    drift_dir.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=drift_dir, prefix=".scan-", suffix=".tmp") as copy:
+        shutil.copyfileobj(stream, copy)
+        copy.flush()
+        yield Path(copy.name)
 
 
 def _sort_field(value: SortField | str) -> SortField:

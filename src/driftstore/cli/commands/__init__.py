@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from driftstore.cli.commands import backups, examples, formats, patterns, scans, variants
+from driftstore.cli.commands import backups, ci, examples, formats, patterns, scans, variants
 
 COMMANDS: list[click.Command] = [
     *scans.COMMANDS,
@@ -16,4 +16,5 @@ COMMANDS: list[click.Command] = [
     *formats.COMMANDS,
     *variants.COMMANDS,
     *examples.COMMANDS,
+    *ci.COMMANDS,
 ]
