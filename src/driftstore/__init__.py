@@ -24,27 +24,8 @@ from driftstore.errors import (
     VariantNotFoundError,
 )
 from driftstore.facade import PatternStore, open
-from driftstore.facade.results import (
-    BackupInfo,
-    CategoryCounts,
-    DecisionReport,
-    ExportReport,
-    FileReport,
-    FileSpot,
-    FileSummary,
-    HealthFactors,
-    ImportReport,
-    IngestReport,
-    MigrateReport,
-    PatternDetail,
-    Problem,
-    RelatedPattern,
-    RestoreReport,
-    StatusReport,
-    VariantView,
-    VerifyReport,
-    to_builtins,
-)
+from driftstore.facade import results as _results
+from driftstore.facade.results import *  # noqa: F403  (every result type; listed in results.__all__)
 from driftstore.model import (
     CATEGORIES,
     Confidence,
@@ -72,6 +53,7 @@ from driftstore.model import (
 
 if TYPE_CHECKING:  # loaded lazily below
     from driftstore.facade.files import write_file
+    from driftstore.facade.git import driver_command, git_setup, merge_files
     from driftstore.facade.project import list_backups, migrate_preview, prune_backups, restore
 
 __version__ = "0.1.0"
@@ -85,6 +67,9 @@ _LAZY = {
     "restore": "driftstore.facade.project",
     "migrate_preview": "driftstore.facade.project",
     "write_file": "driftstore.facade.files",
+    "merge_files": "driftstore.facade.git",
+    "git_setup": "driftstore.facade.git",
+    "driver_command": "driftstore.facade.git",
 }
 
 
@@ -99,66 +84,51 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "CATEGORIES",
-    "BackupInfo",
     "BackupNotFoundError",
-    "CategoryCounts",
     "ChecksumMismatchError",
     "Confidence",
     "ConfidenceLevel",
-    "DecisionReport",
     "DetectionMethod",
     "Detector",
     "DetectorConfig",
     "DriftStoreError",
     "Example",
-    "ExportReport",
-    "FileReport",
-    "FileSpot",
-    "FileSummary",
-    "HealthFactors",
     "HistoryAction",
     "HistoryEntry",
-    "ImportReport",
-    "IngestReport",
     "IntegrityError",
     "InvalidInputError",
     "InvalidStatusTransitionError",
     "Location",
     "Metadata",
-    "MigrateReport",
     "NotADriftStoreError",
     "Pattern",
     "PatternAlreadyExistsError",
-    "PatternDetail",
     "PatternFilter",
     "PatternNotFoundError",
     "PatternStore",
     "PatternSummary",
-    "Problem",
     "QueryResult",
-    "RelatedPattern",
-    "RestoreReport",
     "SchemaTooNewError",
     "Scope",
     "Severity",
     "Sort",
     "SortField",
     "Status",
-    "StatusReport",
     "StorageFullError",
     "StoreBusyError",
     "UnsafeArchiveError",
     "Variant",
     "VariantNotFoundError",
-    "VariantView",
-    "VerifyReport",
     "__version__",
+    "driver_command",
+    "git_setup",
+    "merge_files",
     "list_backups",
     "migrate_preview",
     "open",
     "pattern_id_for",
     "prune_backups",
     "restore",
-    "to_builtins",
     "write_file",
+    *_results.__all__,
 ]

@@ -32,10 +32,12 @@ __all__ = [
     "FileSpot",
     "FileSummary",
     "GateOutlier",
+    "GitSetupReport",
     "HealthFactors",
     "ImportReport",
     "IngestReport",
     "LevelDisagreement",
+    "MergeReport",
     "MigrateReport",
     "PatternDetail",
     "Problem",
@@ -187,6 +189,27 @@ class SarifSummary(msgspec.Struct, rename="camel", kw_only=True):
     bytes: int
     gzip_bytes: int
     out: str | None = None
+
+
+# --- git ----------------------------------------------------------------------------------
+class MergeReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`merge-driver`: the file merged, how many patterns (or keys) came from the other
+    side, and what could not be merged (then the file carries conflict markers)."""
+
+    path: str
+    kind: str
+    changed: int
+    conflicts: list[str]
+
+
+class GitSetupReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`git-setup`: what was added to .gitattributes and the repository's git config (an
+    empty list: it was already set up)."""
+
+    attributes: str
+    added: list[str]
+    driver: str
+    configured: bool
 
 
 # --- scans, files, backups ----------------------------------------------------------------

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import click
 
-from driftstore.cli.commands import backups, ci, examples, formats, patterns, scans, variants
+from driftstore.cli.commands import (
+    backups,
+    ci,
+    examples,
+    formats,
+    git,
+    patterns,
+    scans,
+    variants,
+)
 
 COMMANDS: list[click.Command] = [
     *scans.COMMANDS,
@@ -17,4 +26,5 @@ COMMANDS: list[click.Command] = [
     *variants.COMMANDS,
     *examples.COMMANDS,
     *ci.COMMANDS,
+    *git.COMMANDS,
 ]
