@@ -146,10 +146,12 @@ def test_approve_ignore_and_history(loaded: Runner) -> None:
 def test_a_batch_with_one_bad_move_changes_nothing(loaded: Runner) -> None:
     ids = [p["id"] for p in loaded("list", "--json", "--limit", "2").json()["patterns"]]
     assert loaded("approve", ids[0]).code == 0
-    result = loaded("approve", ids[1], ids[0])
+    result = loaded("approve", ids[1], "nope")
     assert result.code == 2
-    assert "already approved" in result.err
+    assert "'nope' not found" in result.err
     assert loaded("status", "--json").json()["byStatus"]["approved"] == 1
+    again = loaded("approve", ids[1], ids[0])  # one already approved: a no-op, not an error
+    assert again.code == 0 and f"already approved: {ids[0]}" in again.out
 
 
 @pytest.mark.parametrize(
@@ -164,7 +166,7 @@ def test_a_batch_with_one_bad_move_changes_nothing(loaded: Runner) -> None:
         (("list", "--min-confidence", "7"), 2, "--min-confidence"),
         (("history", "--since", "yesterday"), 2, "ISO-8601"),
         (("frobnicate",), 2, "No such command 'frobnicate'"),
-        (("approve",), 2, "Missing argument"),
+        (("approve",), 2, "give the IDs to approve, or filters"),
     ],
 )
 def test_errors_are_one_line_with_the_right_exit_code(

@@ -169,3 +169,72 @@ def merge_scan(
         w.record_history(removed)
         report.removed = len(doomed)
     return report
+
+
+def preview_scan(
+    engine: Engine, entries: Iterable[Pattern], *, prune: bool = False
+) -> IngestReport:
+    """What `merge_scan` would do, as counts and a diff, without writing anything."""
+    from driftstore.engine.rows import as_stored
+    from driftstore.facade.results import DiffReport
+    from driftstore.facade.timeline import brief, change_between
+
+    report = IngestReport(dry_run=True)
+    added, removed, changed = [], [], []
+    with engine.read() as r:
+        states = r.scan_states()
+        seen: set[str] = set()
+        pending: list[Pattern] = []
+
+        def compare() -> None:
+            stored = {s.id: s for s in r.patterns([p.id for p in pending])}
+            for p in pending:
+                old = stored[p.id]
+                _keep_user_data(p, old)
+                found = change_between(p.id, snapshot(old), snapshot(as_stored(p)))
+                if found is not None:
+                    changed.append(found)
+            pending.clear()
+
+        for p in entries:
+            if p.id in seen:
+                raise InvalidInputError(
+                    f"scan: pattern id {p.id!r} appears twice; each pattern may appear once per scan"
+                )
+            seen.add(p.id)
+            p.status = Status.DISCOVERED
+            state = states.get(p.id)
+            digest, _locations = fingerprints(p)
+            if state is None:
+                report.added += 1
+                added.append(brief(p.id, snapshot(p)))
+            elif state.content_hash == digest:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+                pending.append(p)
+                if len(pending) >= BATCH_PATTERNS:
+                    compare()
+        compare()
+        if prune:
+            doomed = sorted(
+                pid
+                for pid, state in states.items()
+                if pid not in seen and state.status == Status.DISCOVERED.value
+            )
+            for start in range(0, len(doomed), BATCH_PATTERNS):
+                for stored in r.patterns(
+                    doomed[start : start + BATCH_PATTERNS], with_locations=False
+                ):
+                    removed.append(brief(stored.id, snapshot(stored)))
+            report.removed = len(doomed)
+    report.changes = DiffReport(
+        since=None,
+        until=None,
+        added=added,
+        removed=removed,
+        status_moves=[],
+        changed=changed,
+        by_category={},
+    )
+    return report

@@ -24,8 +24,10 @@ from driftstore.model.records import Example, HistoryEntry, Variant
 __all__ = [
     "BackupInfo",
     "CategoryCounts",
+    "CategoryDiff",
     "CheckReport",
     "DecisionReport",
+    "DiffReport",
     "Duplicate",
     "ExportReport",
     "FileReport",
@@ -39,12 +41,15 @@ __all__ = [
     "LevelDisagreement",
     "MergeReport",
     "MigrateReport",
+    "PatternBrief",
+    "PatternChange",
     "PatternDetail",
     "Problem",
     "RelatedPattern",
     "RestoreReport",
     "SarifSummary",
     "Skipped",
+    "StatusMove",
     "StatusReport",
     "VariantView",
     "VerifyReport",
@@ -109,6 +114,8 @@ class PatternDetail(Pattern, kw_only=True):
     history: list[HistoryEntry] = msgspec.field(default_factory=list)
     related: list[RelatedPattern] = msgspec.field(default_factory=list)
     related_total: int = 0
+    #: False when a past state (`--as-of`) could not recover the pattern's locations
+    locations_known: bool = True
 
 
 # --- one file -----------------------------------------------------------------------------
@@ -140,6 +147,8 @@ class DecisionReport(msgspec.Struct, kw_only=True):
     status: Status
     ids: list[str]
     unchanged: list[str] = []
+    #: a preview: nothing was written
+    dry_run: bool = False
 
 
 # --- the CI gate and code scanning ---------------------------------------------------------
@@ -191,6 +200,65 @@ class SarifSummary(msgspec.Struct, rename="camel", kw_only=True):
     out: str | None = None
 
 
+# --- time travel --------------------------------------------------------------------------
+class PatternBrief(msgspec.Struct, rename="camel", kw_only=True):
+    id: str
+    name: str
+    category: str
+    status: str
+    confidence: float
+    location_count: int
+    outlier_count: int
+
+
+class StatusMove(msgspec.Struct, rename="camel", kw_only=True):
+    pattern_id: str
+    category: str
+    old: str
+    new: str
+    by: str | None
+    at: str
+
+
+class PatternChange(msgspec.Struct, rename="camel", kw_only=True):
+    """A pattern present at both moments whose fields changed (`fields` names them)."""
+
+    id: str
+    name: str
+    category: str
+    fields: list[str]
+    status_before: str
+    status_after: str
+    confidence_before: float
+    confidence_after: float
+    locations_before: int
+    locations_after: int
+    outliers_before: int
+    outliers_after: int
+
+
+class CategoryDiff(msgspec.Struct, rename="camel", kw_only=True):
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    approved: int = 0
+    ignored: int = 0
+    outliers_gained: int = 0
+    outliers_lost: int = 0
+
+
+class DiffReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`diff`: what changed after `since` up to `until`, from the history table."""
+
+    since: str | None
+    until: str | None
+    added: list[PatternBrief]
+    removed: list[PatternBrief]
+    status_moves: list[StatusMove]
+    changed: list[PatternChange]
+    by_category: dict[str, CategoryDiff]
+
+
 # --- git ----------------------------------------------------------------------------------
 class MergeReport(msgspec.Struct, rename="camel", kw_only=True):
     """`merge-driver`: the file merged, how many patterns (or keys) came from the other
@@ -219,6 +287,9 @@ class IngestReport(msgspec.Struct, rename="camel", kw_only=True):
     unchanged: int = 0
     removed: int = 0
     backup: str | None = None
+    #: a preview (`ingest --dry-run`): nothing was written; `changes` says what would be
+    dry_run: bool = False
+    changes: DiffReport | None = None
 
 
 class ExportReport(msgspec.Struct, rename="camel", kw_only=True):

@@ -22,6 +22,8 @@ from driftstore.facade import health, writes
 from driftstore.facade.results import (
     BackupInfo,
     CheckReport,
+    DecisionReport,
+    DiffReport,
     ExportReport,
     FileReport,
     ImportReport,
@@ -40,6 +42,7 @@ from driftstore.model.paths import DRIFT_DIR, safe_relative_path
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
+    from driftstore.facade.timeline import StoreAsOf
     from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
     from driftstore.model.pattern import Pattern
@@ -169,6 +172,27 @@ class PatternStore:
         ids = [pattern_id] if isinstance(pattern_id, str) else list(pattern_id)
         return self.set_status(ids, Status.IGNORED, by=by)
 
+    def decide_where(
+        self,
+        filter: PatternFilter,
+        target: Status | str,
+        *,
+        by: str | None = None,
+        dry_run: bool = False,
+    ) -> DecisionReport:
+        """Approve or ignore every pattern `filter` selects, in one transaction (all or
+        nothing, one history row per pattern moved); those already there are reported as
+        unchanged. `dry_run` says what would move and writes nothing."""
+        wanted = Status(target)
+        if wanted == Status.DISCOVERED:
+            raise InvalidInputError("a decision is approved or ignored")
+        selected = self.query(filter, limit=None).patterns
+        unchanged = [s.id for s in selected if s.status == wanted]
+        moving = [s.id for s in selected if s.status != wanted]
+        if moving and not dry_run:
+            self.set_status(moving, wanted, by=by)
+        return DecisionReport(status=wanted, ids=moving, unchanged=unchanged, dry_run=dry_run)
+
     # --- reading many ------------------------------------------------------------------
     def query(
         self,
@@ -276,16 +300,15 @@ class PatternStore:
         prune: bool = False,
         *,
         on_progress: Callable[[int], None] | None = None,
+        dry_run: bool = False,
     ) -> IngestReport:
-        """Merge a scan (patterns, or a path / '-' / stream of scan JSON) into the store."""
-        from driftstore.facade.ingest import merge_scan
-        from driftstore.formats.scan import read_scan
-        from driftstore.model.validate import validated
+        """Merge a scan (patterns, or a path / '-' / stream of scan JSON) into the store;
+        `dry_run` only says what would change (`changes`) and writes nothing."""
+        from driftstore.facade.ingest import merge_scan, preview_scan
 
-        if isinstance(entries, str | Path) or hasattr(entries, "read"):
-            source = read_scan(entries)  # type: ignore[arg-type]
-        else:
-            source = (validated(p, where=f"pattern {p.id!r}") for p in entries)
+        source = self._scan_entries(entries)
+        if dry_run:
+            return preview_scan(self.engine, source, prune=prune)
         return merge_scan(
             self.engine,
             source,
@@ -293,6 +316,26 @@ class PatternStore:
             on_progress=on_progress,
             before_prune=lambda: self.backup("ingest-prune"),
         )
+
+    # --- time travel -------------------------------------------------------------------
+    def as_of(self, moment: str) -> StoreAsOf:
+        """The store as it was at `moment` (an ISO-8601 time or a backup id), read-only,
+        from history: `status`, `query`, `get`, `describe`, `history`, `exists`."""
+        from driftstore.facade.timeline import StoreAsOf, resolve_moment
+
+        return StoreAsOf(self.engine, self.drift_dir, resolve_moment(moment, self.drift_dir))
+
+    def diff(self, since: str | None = None, until: str | None = None) -> DiffReport:
+        """What changed after `since` up to `until` (ISO-8601 times or backup ids; None:
+        from the beginning / up to now): patterns added and removed, status moves (who,
+        when), field changes with confidence, location and outlier counts, per category."""
+        from driftstore.facade.timeline import diff, resolve_moment
+
+        start = None if since is None else resolve_moment(since, self.drift_dir)
+        end = None if until is None else resolve_moment(until, self.drift_dir)
+        if start is not None and end is not None and end < start:
+            raise InvalidInputError(f"--until {until} is before --since {since}; swap them")
+        return diff(self.engine, start, end)
 
     # --- CI: the gate and code scanning -----------------------------------------------
     def check(

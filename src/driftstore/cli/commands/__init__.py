@@ -15,6 +15,7 @@ from driftstore.cli.commands import (
     git,
     patterns,
     scans,
+    timeline,
     variants,
 )
 
@@ -27,4 +28,5 @@ COMMANDS: list[click.Command] = [
     *examples.COMMANDS,
     *ci.COMMANDS,
     *git.COMMANDS,
+    *timeline.COMMANDS,
 ]

@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from driftstore import ConfidenceLevel, PatternFilter, Severity, Sort, SortField, Status
+from driftstore import PatternFilter, Sort, SortField, Status
 from driftstore.cli import render
+from driftstore.cli.filters import build, filter_options, given
 from driftstore.cli.shell import common_options, guarded, open_store
 
 _SUMMARY_COLUMNS = ("id", "name", "category", "status", "conf", "level", "severity", "locs", "outl")
@@ -29,36 +30,7 @@ def _summary_row(s: Any) -> tuple[Any, ...]:
 
 
 @click.command(name="list")
-@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice([s.value for s in Status]),
-    help="Only this status (repeatable).",
-)
-@click.option("--file", "files", multiple=True, help="Only patterns touching this file.")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Score at least X.")
-@click.option("--max-confidence", type=click.FloatRange(0, 1), help="Score at most X.")
-@click.option(
-    "--severity",
-    "severities",
-    multiple=True,
-    type=click.Choice([s.value for s in Severity]),
-    help="Only this severity (repeatable).",
-)
-@click.option(
-    "--level",
-    "levels",
-    multiple=True,
-    type=click.Choice([s.value for s in ConfidenceLevel]),
-    help="Only this confidence level (repeatable).",
-)
-@click.option("--tag", "tags", multiple=True, help="Has this tag (repeatable: any of them).")
-@click.option(
-    "--outliers/--no-outliers", "has_outliers", default=None, help="With/without outliers."
-)
-@click.option("--search", help="Text in name or description (case-insensitive).")
+@filter_options
 @click.option(
     "--sort",
     "sort_field",
@@ -72,36 +44,16 @@ def _summary_row(s: Any) -> tuple[Any, ...]:
 @common_options
 @guarded
 def list_(
-    categories: tuple[str, ...],
-    statuses: tuple[str, ...],
-    files: tuple[str, ...],
-    min_confidence: float | None,
-    max_confidence: float | None,
-    severities: tuple[str, ...],
-    levels: tuple[str, ...],
-    tags: tuple[str, ...],
-    has_outliers: bool | None,
-    search: str | None,
     sort_field: str,
     desc: bool,
     limit: int,
     offset: int,
     root: Path,
     as_json: bool,
+    **filters: Any,
 ) -> None:
     """Filtered, sorted, paginated pattern summaries."""
-    flt = PatternFilter(
-        categories=list(categories) or None,
-        statuses=[Status(s) for s in statuses] or None,
-        files=list(files) or None,
-        min_confidence=min_confidence,
-        max_confidence=max_confidence,
-        severities=[Severity(s) for s in severities] or None,
-        levels=[ConfidenceLevel(s) for s in levels] or None,
-        tags_any=list(tags) or None,
-        has_outliers=has_outliers,
-        search=search,
-    )
+    flt = build(filters)
     with open_store(root) as store:
         result = store.query(flt, Sort(SortField(sort_field), desc), offset=offset, limit=limit)
     if as_json:
@@ -138,12 +90,15 @@ def list_(
 
 @click.command()
 @click.argument("pattern_id", metavar="ID")
+@click.option(
+    "--as-of", "as_of", help="As it was at this ISO-8601 time or backup id (from history)."
+)
 @common_options
 @guarded
-def show(pattern_id: str, root: Path, as_json: bool) -> None:
+def show(pattern_id: str, as_of: str | None, root: Path, as_json: bool) -> None:
     """One pattern with locations, outliers, variants, examples and history."""
     with open_store(root) as store:
-        found = store.describe(pattern_id)
+        found = (store.as_of(as_of) if as_of else store).describe(pattern_id)
     if as_json:
         render.emit_json(found)
         return
@@ -253,18 +208,44 @@ def file_(path: str, include_disabled: bool, root: Path, as_json: bool) -> None:
 def _decision(target: Status) -> click.Command:
     verb = "approve" if target == Status.APPROVED else "ignore"
 
-    @click.command(name=verb, help=f"Mark patterns {target.value} (all or nothing).")
-    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.command(
+        name=verb,
+        help=f"Mark patterns {target.value}: the IDs given, or every pattern the filters "
+        "select (all or nothing; those already there are left as they are).",
+    )
+    @click.argument("ids", nargs=-1, metavar="[ID...]")
+    @filter_options
     @click.option("--by", help="Who decided (stored with the change).")
+    @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
     @common_options
     @guarded
-    def decide(ids: tuple[str, ...], by: str | None, root: Path, as_json: bool) -> None:
+    def decide(
+        ids: tuple[str, ...],
+        by: str | None,
+        dry_run: bool,
+        root: Path,
+        as_json: bool,
+        **filters: Any,
+    ) -> None:
+        flt = build(filters)
+        if ids and given(flt):
+            raise click.UsageError("give IDs or filters, not both")
+        if not ids and not given(flt):
+            raise click.UsageError(f"give the IDs to {verb}, or filters such as --category")
         with open_store(root) as store:
-            done = store.set_status(list(ids), target, by=by)
+            if ids:
+                flt = PatternFilter(ids=list(ids))
+                missing = sorted(set(ids) - {s.id for s in store.query(flt, limit=None).patterns})
+                if missing:
+                    store.require(missing[0])  # one line naming the unknown id
+            report = store.decide_where(flt, target, by=by, dry_run=dry_run)
         if as_json:
-            render.emit_json({"status": target.value, "ids": done})
-        else:
-            render.line(f"{target.value}: {', '.join(done)}")
+            render.emit_json(report)
+            return
+        lead = f"would be {target.value}" if dry_run else target.value
+        render.line(f"{lead}: {', '.join(report.ids) or 'none'}")
+        if report.unchanged:
+            render.line(f"already {target.value}: {', '.join(report.unchanged)}")
 
     return decide
 

@@ -26,22 +26,23 @@ def init(root: Path, as_json: bool) -> None:
 @click.command()
 @click.argument("source", metavar="FILE|-")
 @click.option("--prune", is_flag=True, help="Delete discovered patterns the scan did not see.")
+@click.option("--dry-run", is_flag=True, help="Show what the scan would change; write nothing.")
 @common_options
 @guarded
-def ingest(source: str, prune: bool, root: Path, as_json: bool) -> None:
+def ingest(source: str, prune: bool, dry_run: bool, root: Path, as_json: bool) -> None:
     """Merge a scan (JSON array, PatternFile or NDJSON) into the store."""
     with open_store(root) as store, render.progress("ingesting") as advance:
-        report = store.ingest(source, prune=prune, on_progress=advance)
+        report = store.ingest(source, prune=prune, on_progress=advance, dry_run=dry_run)
     if as_json:
-        render.emit_json(
-            {
-                "added": report.added,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "removed": report.removed,
-                "backup": report.backup,
-            }
+        render.emit_json(report)
+    elif dry_run:
+        changes = render.builtins(report)["changes"]
+        render.line(
+            f"would add {report.added}, update {report.updated}, leave {report.unchanged} "
+            f"unchanged, remove {report.removed} (nothing was written)"
         )
+        for change in changes["changed"][:50]:
+            render.line(f"  {change['id']}: {', '.join(change['fields'])}")
     else:
         render.line(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
@@ -50,12 +51,15 @@ def ingest(source: str, prune: bool, root: Path, as_json: bool) -> None:
 
 
 @click.command()
+@click.option(
+    "--as-of", "as_of", help="As it was at this ISO-8601 time or backup id (from history)."
+)
 @common_options
 @guarded
-def status(root: Path, as_json: bool) -> None:
+def status(as_of: str | None, root: Path, as_json: bool) -> None:
     """Totals by status, category and confidence level; locations and outliers; health."""
     with open_store(root) as store:
-        report = store.status()
+        report = store.as_of(as_of).status() if as_of else store.status()
     if as_json:
         render.emit_json(report)
         return
