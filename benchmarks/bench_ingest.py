@@ -248,6 +248,7 @@ def b2_reingest(ctx: Context) -> Result:
         restamped.path.unlink(missing_ok=True)
     b1 = ctx.b1_seconds or math.nan
     result.value = median(times)
+    ctx.b2_seconds = result.value
     result.floor = ctx.b1_seconds
     result.parts = [
         Part("ratio", result.value / b1, "x B1", 0.3),

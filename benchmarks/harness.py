@@ -167,6 +167,8 @@ class Context:
     #: a store holding the workload (left by B1), for the read benchmarks
     loaded_root: Path | None = None
     b1_seconds: float | None = None
+    #: B2 (re-ingest of the same scan), for the CI gate's target
+    b2_seconds: float | None = None
     #: B1's floor (raw executemany of the same rows), for benchmarks that also write them
     b1_floor: float | None = None
     log: Callable[[str], None] = print

@@ -1,6 +1,6 @@
 """The benchmark program: `python -m benchmarks --size S|M|L [--json] [--only B1,B3] ...`.
 
-Generates the seeded workload, runs B1-B12 (benchmarks.md) with their floors in the same
+Generates the seeded workload, runs B1-B19 (benchmarks.md) with their floors in the same
 run, prints a table (or one JSON document with --json) and exits 0; 1 only when a
 benchmark itself crashed. Targets are reported, never enforced: the figures are for people
 and for scripts reading `met`.
@@ -23,17 +23,34 @@ from typing import Any
 import apsw
 import msgspec
 
-from benchmarks import bench_files, bench_ingest, bench_reads
+from benchmarks import bench_ci, bench_files, bench_ingest, bench_reads
 from benchmarks.generate import DEFAULT_SEED, SIZES, generate
 from benchmarks.harness import Context, Part, Result
 
-ORDER = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B12", "B9", "B10")
-NEEDS_STORE = {"B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B12"}
+ORDER = (
+    "B1",
+    "B2",
+    "B3",
+    "B4",
+    "B5",
+    "B6",
+    "B7",
+    "B8",
+    "B11",
+    "B12",
+    "B16",
+    "B17",
+    "B18",
+    "B19",
+    "B9",
+    "B10",
+)
+NEEDS_STORE = {"B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B12", "B16", "B17", "B18", "B19"}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description="driftstore benchmarks B1-B12 (benchmarks.md)"
+        prog="python -m benchmarks", description="driftstore benchmarks B1-B19 (benchmarks.md)"
     )
     parser.add_argument("--size", choices=sorted(SIZES), default="M", help="workload (default M)")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -105,6 +122,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             "B8": lambda: bench_reads.b8_reads_during_ingest(ctx),
             "B11": lambda: bench_reads.b11_approve(ctx),
             "B12": lambda: bench_ingest.b12_rescan(ctx),
+            "B16": lambda: bench_ci.b16_check(ctx),
+            "B17": lambda: bench_ci.b17_sarif(ctx),
+            "B18": lambda: bench_ci.b18_diff(ctx),
+            "B19": lambda: bench_ci.b19_as_of(ctx),
             "B9": lambda: bench_ingest.b9_memory(ctx),
             "B10": lambda: bench_ingest.b10_scaling(ctx, sizes),
         }

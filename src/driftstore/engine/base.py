@@ -133,6 +133,20 @@ class HistoryRecord(NamedTuple):
     reason: str | None = None
 
 
+class HistoryRow(NamedTuple):
+    """A history row as stored, its digest checked but its JSON not decoded: what replaying
+    many rows (time travel) reads, decoding only the few it needs."""
+
+    id: int
+    pattern_id: str
+    action: str
+    old: str | None
+    new: str | None
+    at: str
+    by: str | None
+    reason: str | None
+
+
 class ChangeSet(NamedTuple):
     """What changed after a generation: the ids of patterns whose row, locations, variants,
     examples or status changed, or None when the engine cannot tell which (a restore, or a
@@ -239,6 +253,12 @@ class Reader(ABC):
     ) -> list[HistoryEntry]:
         """History rows (newest first unless `oldest_first`), `since` <= at < `until`,
         only rows with id < `before_id` when given."""
+
+    @abstractmethod
+    def history_rows(
+        self, pattern_id: str | None = None, *, until: str | None = None
+    ) -> list[HistoryRow]:
+        """History rows oldest first, at < `until`, with their JSON undecoded."""
 
     @abstractmethod
     def variants(self, pattern_id: str | None = None) -> list[Variant]: ...

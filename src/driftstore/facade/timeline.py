@@ -16,13 +16,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from driftstore.engine import locate
-from driftstore.engine.base import Engine
+from driftstore.engine.base import Engine, HistoryRow
 from driftstore.errors import InvalidInputError
 from driftstore.facade import health
 from driftstore.facade.backup_work import work_folder
@@ -50,14 +51,40 @@ from driftstore.model.records import Example, HistoryEntry, Variant
 _SUMMARY_KEYS = ("locationCount", "outlierCount", "locationsHash")
 
 
-@dataclass
-class _State:
-    """One pattern as of a moment: its snapshot (a v2 entry without locations, plus the
-    count/hash summary) and its variants and examples by id."""
+class _State(NamedTuple):
+    """One pattern as of a moment, decoded only when asked: the JSON of its last full
+    snapshot (a v2 entry without locations, plus the count/hash summary), the status moves
+    after it, and its variants and examples by id. Replaced, never changed in place, so a
+    state captured at one moment stays as it was."""
 
-    snapshot: dict[str, Any]
-    variants: dict[int, dict[str, Any]] = field(default_factory=dict)
-    examples: dict[int, dict[str, Any]] = field(default_factory=dict)
+    raw: str | dict[str, Any]
+    patches: tuple[dict[str, Any], ...] = ()
+    variants: dict[int, dict[str, Any]] = {}  # noqa: RUF012  (never mutated)
+    examples: dict[int, dict[str, Any]] = {}  # noqa: RUF012  (never mutated)
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        base = _decode(self.raw) if isinstance(self.raw, str) else self.raw
+        if not self.patches:
+            return base
+        snapshot = dict(base)
+        meta = dict(snapshot.get("metadata") or {})
+        for patch in self.patches:
+            if "status" in patch:
+                snapshot["status"] = patch["status"]
+            for key in ("approvedAt", "approvedBy"):
+                if patch.get(key) is not None:
+                    meta[key] = patch[key]
+        snapshot["metadata"] = meta
+        return snapshot
+
+
+_decode_json = msgspec.json.Decoder()
+
+
+def _decode(text: str) -> dict[str, Any]:
+    value = _decode_json.decode(text)
+    return value if isinstance(value, dict) else {}
 
 
 def resolve_moment(value: str, backups_dir_root: Path) -> str:
@@ -80,57 +107,70 @@ def _inclusive(moment: str) -> str:
     return format_iso(parse_iso(moment) + timedelta(milliseconds=1))
 
 
-def _apply(states: dict[str, _State], row: HistoryEntry) -> None:
+def _kind(text: str | None) -> str:
+    """What a history value holds, from the key driftstore writes first (decoded only when
+    it is not one driftstore wrote)."""
+    if text is None:
+        return ""
+    for key in ("id", "status", "variant", "example"):
+        if text.startswith('{"' + key + '"'):
+            return key
+    value = _decode(text)
+    return next((k for k in ("id", "variant", "example", "status") if k in value), "")
+
+
+def _apply(states: dict[str, _State], row: HistoryRow) -> None:
     pid = row.pattern_id
-    new, old = row.new, row.old
-    if row.action == HistoryAction.DELETED:
+    if row.action == HistoryAction.DELETED.value:
         states.pop(pid, None)
         return
-    if (new is not None and "variant" in new) or (old is not None and "variant" in old):
-        state = states.get(pid)
-        if state is not None:
-            if new is not None and isinstance(new.get("variant"), dict):
-                state.variants[int(new["variant"].get("id") or 0)] = new["variant"]
-            elif old is not None and isinstance(old.get("variant"), dict):
-                state.variants.pop(int(old["variant"].get("id") or 0), None)
-        return
-    if (new is not None and "example" in new) or (old is not None and "example" in old):
-        state = states.get(pid)
-        if state is not None:
-            if new is not None and isinstance(new.get("example"), dict):
-                state.examples[int(new["example"].get("id") or 0)] = new["example"]
-            elif old is not None and isinstance(old.get("example"), dict):
-                state.examples.pop(int(old["example"].get("id") or 0), None)
-        return
-    if new is None:
-        return
-    if "id" in new:  # a full snapshot
-        current = states.get(pid)
+    new = _kind(row.new)
+    current = states.get(pid)
+    if new == "id":  # a full snapshot (most rows): nothing else to look at
         states[pid] = _State(
-            dict(new),
+            row.new or "",
+            (),
             current.variants if current else {},
             current.examples if current else {},
         )
         return
-    current = states.get(pid)
-    if current is None:
+    old = _kind(row.old)
+    if "variant" in (new, old) or "example" in (new, old):
+        if current is None:
+            return
+        key = "variant" if "variant" in (new, old) else "example"
+        held = dict(current.variants if key == "variant" else current.examples)
+        if new == key and row.new is not None:
+            item = _decode(row.new)[key]
+            held[int(item.get("id") or 0)] = item
+        elif old == key and row.old is not None:
+            held.pop(int(_decode(row.old)[key].get("id") or 0), None)
+        states[pid] = (
+            current._replace(variants=held) if key == "variant" else current._replace(examples=held)
+        )
         return
-    snapshot = dict(current.snapshot)  # a status move: patch a copy (A's view stays as it was)
-    if "status" in new:
-        snapshot["status"] = new["status"]
-    meta = dict(snapshot.get("metadata") or {})
-    for key in ("approvedAt", "approvedBy"):
-        if new.get(key) is not None:
-            meta[key] = new[key]
-    snapshot["metadata"] = meta
-    states[pid] = _State(snapshot, current.variants, current.examples)
+    if new == "status" and current is not None and row.new is not None:  # a status move
+        states[pid] = current._replace(patches=(*current.patches, _decode(row.new)))
 
 
-def replay(rows: Iterable[HistoryEntry]) -> dict[str, _State]:
+def replay(rows: Iterable[HistoryRow]) -> dict[str, _State]:
     states: dict[str, _State] = {}
     for row in rows:
         _apply(states, row)
     return states
+
+
+def _entry_of(row: HistoryRow) -> HistoryEntry:
+    return HistoryEntry(
+        id=row.id,
+        pattern_id=row.pattern_id,
+        action=HistoryAction(row.action),
+        old=None if row.old is None else _decode(row.old),
+        new=None if row.new is None else _decode(row.new),
+        at=row.at,
+        by=row.by,
+        reason=row.reason,
+    )
 
 
 def _pattern(snapshot: dict[str, Any]) -> Pattern:
@@ -164,9 +204,33 @@ class StoreAsOf:
         self.engine = engine
         self.drift_dir = drift_dir
         self.moment = moment
-        with engine.read() as r:
-            self._rows = r.history(until=_inclusive(moment), oldest_first=True)
-        self._states = replay(self._rows)
+        self._all: tuple[list[HistoryRow], dict[str, _State]] | None = None
+        self._recovered: dict[tuple[str, str], Pattern | None] = {}
+
+    @property
+    def _rows(self) -> list[HistoryRow]:
+        return self._replayed()[0]
+
+    @property
+    def _states(self) -> dict[str, _State]:
+        return self._replayed()[1]
+
+    def _replayed(self) -> tuple[list[HistoryRow], dict[str, _State]]:
+        """Every row up to the moment, replayed (store-wide questions only)."""
+        if self._all is None:
+            with self.engine.read() as r:
+                rows = r.history_rows(until=_inclusive(self.moment))
+            self._all = (rows, replay(rows))
+        return self._all
+
+    def _one(self, pattern_id: str) -> tuple[list[HistoryRow], _State | None]:
+        """One pattern's rows up to the moment, replayed (what `get` and `describe` need)."""
+        if self._all is not None:
+            rows = [r for r in self._all[0] if r.pattern_id == pattern_id]
+            return rows, self._all[1].get(pattern_id)
+        with self.engine.read() as r:
+            rows = r.history_rows(pattern_id, until=_inclusive(self.moment))
+        return rows, replay(rows).get(pattern_id)
 
     # --- many ---------------------------------------------------------------------------
     def ids(self) -> list[str]:
@@ -239,16 +303,17 @@ class StoreAsOf:
         )
 
     def history(self, pattern_id: str | None = None) -> list[HistoryEntry]:
-        rows = [r for r in self._rows if pattern_id is None or r.pattern_id == pattern_id]
-        return rows[::-1]
+        """History up to the moment, newest first."""
+        rows = self._rows if pattern_id is None else self._one(pattern_id)[0]
+        return [_entry_of(row) for row in reversed(rows)]
 
     # --- one ----------------------------------------------------------------------------
     def exists(self, pattern_id: str) -> bool:
-        return pattern_id in self._states
+        return self._one(pattern_id)[1] is not None
 
     def get(self, pattern_id: str) -> Pattern | None:
         """The pattern as it was, with its locations when they can be recovered."""
-        state = self._states.get(pattern_id)
+        state = self._one(pattern_id)[1]
         if state is None:
             return None
         p = _pattern(state.snapshot)
@@ -258,7 +323,7 @@ class StoreAsOf:
         return p
 
     def locations_known(self, pattern_id: str) -> bool:
-        state = self._states.get(pattern_id)
+        state = self._one(pattern_id)[1]
         return state is not None and (
             (
                 _count(state.snapshot, "locationCount") == 0
@@ -270,7 +335,7 @@ class StoreAsOf:
     def describe(self, pattern_id: str) -> PatternDetail:
         from driftstore.errors import PatternNotFoundError
 
-        state = self._states.get(pattern_id)
+        rows, state = self._one(pattern_id)
         p = self.get(pattern_id)
         if state is None or p is None:
             raise PatternNotFoundError(pattern_id)
@@ -288,7 +353,7 @@ class StoreAsOf:
                 VariantView(**_struct_fields(v), expired=not is_active(v, moment)) for v in variants
             ],
             examples=[Example(**_snake(e), code="") for e in state.examples.values()],
-            history=self.history(pattern_id),
+            history=[_entry_of(row) for row in reversed(rows)],
             locations_known=self.locations_known(pattern_id),
         )
 
@@ -296,6 +361,12 @@ class StoreAsOf:
     def _locations(self, pattern_id: str, wanted: Any) -> Pattern | None:
         if not isinstance(wanted, str):
             return None
+        key = (pattern_id, wanted)
+        if key not in self._recovered:
+            self._recovered[key] = self._recover(pattern_id, wanted)
+        return self._recovered[key]
+
+    def _recover(self, pattern_id: str, wanted: str) -> Pattern | None:
         with self.engine.read() as r:
             now = r.pattern(pattern_id)
         if now is not None and fingerprints(now)[1] == wanted:
@@ -434,24 +505,23 @@ def diff(engine: Engine, since: str | None, until: str | None) -> DiffReport:
     None: the beginning / now)."""
     end = _inclusive(until) if until is not None else None
     with engine.read() as r:
-        rows = r.history(until=end, oldest_first=True)
+        rows = r.history_rows(until=end)
     states: dict[str, _State] = {}
     before: dict[str, _State] | None = None if since is not None else {}
     moves: list[StatusMove] = []
     start = _inclusive(since) if since is not None else None
+    decisions = (HistoryAction.APPROVED.value, HistoryAction.IGNORED.value)
     for row in rows:
         if before is None and start is not None and row.at >= start:
             before = dict(states)
-        if before is not None and row.action in (HistoryAction.APPROVED, HistoryAction.IGNORED):
-            was = states.get(row.pattern_id)
+        if before is not None and row.action in decisions:
+            earlier = _decode(row.old).get("status") if row.old else None
             moves.append(
                 StatusMove(
                     pattern_id=row.pattern_id,
-                    category=str(was.snapshot.get("category", "")) if was else "",
-                    old=str(
-                        (row.old or {}).get("status", was.snapshot.get("status") if was else "")
-                    ),
-                    new=row.action.value,
+                    category="",  # filled in below, from one decoded snapshot per pattern
+                    old=str(earlier or ""),
+                    new=row.action,
                     by=row.by,
                     at=row.at,
                 )
@@ -459,6 +529,14 @@ def diff(engine: Engine, since: str | None, until: str | None) -> DiffReport:
         _apply(states, row)
     if before is None:
         before = dict(states)
+    categories_of: dict[str, str] = {}
+    for move in moves:
+        if move.pattern_id not in categories_of:
+            state = states.get(move.pattern_id) or before.get(move.pattern_id)
+            categories_of[move.pattern_id] = (
+                str(state.snapshot.get("category", "")) if state is not None else ""
+            )
+        move.category = categories_of[move.pattern_id]
     added = [_brief(pid, states[pid].snapshot) for pid in sorted(set(states) - set(before))]
     removed = [_brief(pid, before[pid].snapshot) for pid in sorted(set(before) - set(states))]
     changed: list[PatternChange] = []

@@ -8,6 +8,7 @@ import apsw
 import msgspec
 
 from driftstore.engine import digests
+from driftstore.engine.base import HistoryRow
 from driftstore.engine.damage import stored
 from driftstore.model.enums import HistoryAction
 from driftstore.model.records import HistoryEntry
@@ -103,3 +104,31 @@ def _entry(row: tuple[Any, ...]) -> HistoryEntry:
         by=row[6],
         reason=row[7],
     )
+
+
+def read_rows(
+    conn: apsw.Connection | apsw.Cursor,
+    pattern_id: str | None = None,
+    *,
+    until: str | None = None,
+) -> list[HistoryRow]:
+    """Oldest first, digests checked, JSON left as text (time travel decodes what it needs)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if pattern_id is not None:
+        clauses.append("pattern_id = ?")
+        params.append(pattern_id)
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(until)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    check = digests.check_row
+    rows: list[HistoryRow] = []
+    for row in conn.execute(
+        "SELECT id, pattern_id, action, old_value, new_value, created_at, changed_by, reason, "
+        f"row_digest FROM pattern_history {where} ORDER BY id",
+        tuple(params),
+    ):
+        check("pattern_history", row[0], row[1:8], row[8])
+        rows.append(HistoryRow(*row[:8]))
+    return rows

@@ -9,6 +9,7 @@ import apsw
 
 from driftstore.engine.base import (
     ChangeSet,
+    HistoryRow,
     PatternState,
     Reader,
     RelatedPattern,
@@ -134,6 +135,11 @@ class SqliteReader(Reader):
             before_id=before_id,
             oldest_first=oldest_first,
         )
+
+    def history_rows(
+        self, pattern_id: str | None = None, *, until: str | None = None
+    ) -> list[HistoryRow]:
+        return history.read_rows(self._c(), pattern_id, until=until)
 
     def variants(self, pattern_id: str | None = None) -> list[Variant]:
         return variants.list_variants(self._c(), pattern_id)
