@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import shutil
@@ -68,25 +67,35 @@ def b16_check(ctx: Context) -> Result:
 def b17_sarif(ctx: Context) -> Result:
     result = Result(
         "B17",
-        "sarif of every approved pattern (a capped run of 25,000 results)",
+        "sarif of every approved pattern (a capped run of 25,000 results at M)",
         unit="s",
-        floor_what="msgspec encoding of the same SARIF document",
+        floor_what="same work: read the outlier rows and pattern heads, msgspec-encode the log",
         target="<= 2x floor",
     )
     root = _copy(ctx, "b17-")
     times: list[float] = []
     floors: list[float] = []
+    encodes: list[float] = []
+    documents: list[Any] = []
     with driftstore.open(root) as store:
         store.decide_where(PatternFilter(statuses=[Status.DISCOVERED]), Status.APPROVED)
-        summaries: list[Any] = []
+        ids = [s.id for s in store.query(limit=None).patterns]
+
+        def build() -> None:
+            documents.append(msgspec.json.decode(store.sarif_log()[0]))
+
+        def same_work() -> None:
+            with store.engine.read() as r:
+                r.patterns(ids, with_locations=False)
+                r.outliers_of(ids)
+            msgspec.json.encode(documents[-1])
+
         for _ in range(ctx.repeat):
-            holder: list[bytes] = []
-            times.append(timed(lambda: holder.append(store.sarif_log()[0])))
-            summaries.append(msgspec.json.decode(holder[0]))
-            document = summaries[-1]
-            floors.append(timed(lambda: msgspec.json.encode(document)))
+            times.append(timed(build))
+            floors.append(timed(same_work))
+            encodes.append(timed(lambda: msgspec.json.encode(documents[-1])))
     shutil.rmtree(root, ignore_errors=True)
-    run = summaries[-1]["runs"][0]
+    run = documents[-1]["runs"][0]
     result.value = median(times)
     result.floor = median(floors)
     result.parts = [Part("ratio", result.value / result.floor, "x floor", 2.0)]
@@ -94,7 +103,8 @@ def b17_sarif(ctx: Context) -> Result:
         "results": len(run["results"]),
         "omitted": run["properties"]["driftstoreOmittedResults"],
         "rules": len(run["tool"]["driver"]["rules"]),
-        "bytes": len(json.dumps(summaries[-1])),
+        "encodeOnly_s": median(encodes),
+        "ratioToEncodeOnly": result.value / median(encodes),
     }
     return result
 

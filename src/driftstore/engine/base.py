@@ -275,6 +275,13 @@ class Reader(ABC):
     @abstractmethod
     def example(self, example_id: int) -> Example | None: ...
 
+    @abstractmethod
+    def outliers_of(self, pattern_ids: Sequence[str]) -> dict[str, list[tuple[int, Location]]]:
+        """pattern id -> its outliers as (list kind, location), in stored order: the
+        `outliers` list (kind 1) and the locations flagged isOutlier (kind 0); patterns
+        without outliers are left out. What the CI gate and SARIF read, without every
+        location of every pattern."""
+
     # one file
     @abstractmethod
     def file_locations(self, file: str) -> list[tuple[str, int, Location]]:

@@ -40,6 +40,13 @@ def _outliers(p: Pattern) -> list[tuple[Location, str | None]]:
     return found
 
 
+def _stored(rows: list[tuple[int, Location]]) -> list[tuple[Location, str | None]]:
+    """Outlier rows as `Reader.outliers_of` gives them, in the order `_outliers` uses."""
+    listed = [(loc, _text(loc.reason)) for kind, loc in rows if kind == 1]
+    listed += [(loc, _text(loc.outlier_reason)) for kind, loc in rows if kind == 0]
+    return listed
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -55,9 +62,15 @@ def _mark(loc: Location, reason: str | None) -> OutlierMark:
 
 
 def _gate_outliers(
-    p: Pattern, variants: list[Variant], state: str, now: datetime
+    p: Pattern,
+    variants: list[Variant],
+    state: str,
+    now: datetime,
+    found: list[tuple[Location, str | None]] | None = None,
 ) -> list[GateOutlier]:
-    found = _outliers(p)
+    """`p`'s outliers (or `found`, its stored ones) as gate outliers in `state`."""
+    if found is None:
+        found = _outliers(p)
     ids = group_ids(p.id, [(loc.file, _mark(loc, reason)) for loc, reason in found])
     out: list[GateOutlier] = []
     settings: dict[str, tuple[bool, Severity]] = {}
@@ -104,10 +117,12 @@ def check(
         ]
         wanted = set(approved)
         stored: dict[str, Pattern] = {}
+        held: dict[str, list[tuple[Location, str | None]]] = {}
         variants: dict[str, list[Variant]] = {}
         for start in range(0, len(approved), _BATCH):
             chunk = approved[start : start + _BATCH]
-            stored.update((p.id, p) for p in r.patterns(chunk))
+            stored.update((p.id, p) for p in r.patterns(chunk, with_locations=False))
+            held.update((pid, _stored(rows)) for pid, rows in r.outliers_of(chunk).items())
             variants.update(r.variants_of(chunk))
         hashes = {
             pid: state.content_hash for pid, state in r.scan_states().items() if pid in wanted
@@ -121,11 +136,12 @@ def check(
             seen.add(p.id)
             old = stored[p.id]
             mine = variants.get(p.id, [])
+            kept = held.get(p.id, [])
             if hashes.get(p.id) == content_hash(p):  # same evidence: every outlier unchanged
-                outliers.extend(_gate_outliers(old, mine, UNCHANGED, now))
+                outliers.extend(_gate_outliers(old, mine, UNCHANGED, now, kept))
                 continue
             current = _gate_outliers(p, mine, NEW, now)
-            before = {o.id: o for o in _gate_outliers(old, mine, ABSENT, now)}
+            before = {o.id: o for o in _gate_outliers(old, mine, ABSENT, now, kept)}
             for o in current:
                 if o.id in before:
                     o.state = UNCHANGED
@@ -134,10 +150,18 @@ def check(
             outliers.extend(before.values())
         for pid in approved:
             if pid not in seen:  # approved, but the scan did not find the pattern at all
-                outliers.extend(_gate_outliers(stored[pid], variants.get(pid, []), ABSENT, now))
+                outliers.extend(
+                    _gate_outliers(
+                        stored[pid], variants.get(pid, []), ABSENT, now, held.get(pid, [])
+                    )
+                )
     else:
         for pid in approved:
-            outliers.extend(_gate_outliers(stored[pid], variants.get(pid, []), UNCHANGED, now))
+            outliers.extend(
+                _gate_outliers(
+                    stored[pid], variants.get(pid, []), UNCHANGED, now, held.get(pid, [])
+                )
+            )
     floor = min_severity.rank
     outliers = [o for o in outliers if o.severity.rank >= floor]
     outliers.sort(key=lambda o: (_STATE_ORDER[o.state], -o.severity.rank, o.file, o.line, o.id))
@@ -248,14 +272,17 @@ def sarif_log(
             for start in range(0, len(ids), _BATCH):
                 chunk = ids[start : start + _BATCH]
                 variants = r.variants_of(chunk)
-                for p in r.patterns(chunk):
+                held = {pid: _stored(rows) for pid, rows in r.outliers_of(chunk).items()}
+                for p in r.patterns(chunk, with_locations=False):
                     rules.append(_rule(p, examples.get(p.id, [])))
                     suppressed = (
                         "the pattern is ignored in driftstore"
                         if p.status == Status.IGNORED
                         else None
                     )
-                    for o in _gate_outliers(p, variants.get(p.id, []), UNCHANGED, now):
+                    for o in _gate_outliers(
+                        p, variants.get(p.id, []), UNCHANGED, now, held.get(p.id, [])
+                    ):
                         if o.severity.rank >= min_severity.rank:
                             results.append(_result(o, None, suppressed))
     automation = "driftstore/" + ("-".join(sorted(categories)) if categories else "all") + "/"

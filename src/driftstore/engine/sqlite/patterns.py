@@ -382,3 +382,20 @@ def ids_with_prefix(conn: apsw.Connection | apsw.Cursor, prefix: str, limit: int
             (prefix, len(prefix), prefix, limit),
         )
     ]
+
+
+def outliers_of(
+    conn: apsw.Connection | apsw.Cursor, pattern_ids: Sequence[str]
+) -> dict[str, list[tuple[int, Location]]]:
+    """Outlier rows (the outliers list, and locations flagged isOutlier) by pattern."""
+    found: dict[str, list[tuple[int, Location]]] = {}
+    for chunk in _chunks(list(pattern_ids)):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT pattern_id, {LOCATION_SELECT} FROM pattern_locations "
+            f"WHERE pattern_id IN ({marks}) AND (list_kind = 1 OR outlier_key = 1) "
+            "ORDER BY pattern_id, id",
+            tuple(chunk),
+        ):
+            found.setdefault(row[0], []).append(row_to_location(row[1:]))
+    return found

@@ -156,6 +156,9 @@ class SqliteReader(Reader):
     def example(self, example_id: int) -> Example | None:
         return examples.get_example(self._c(), example_id)
 
+    def outliers_of(self, pattern_ids: Sequence[str]) -> dict[str, list[tuple[int, Location]]]:
+        return patterns.outliers_of(self._c(), pattern_ids)
+
     # one file
     def file_locations(self, file: str) -> list[tuple[str, int, Location]]:
         return patterns.file_locations(self._c(), file)
