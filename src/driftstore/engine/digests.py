@@ -181,7 +181,7 @@ def rows_digest(rows: list[tuple[Any, ...]]) -> str:
     """Digest of a pattern's location rows (`LOCATION_COLUMNS` tuples, in id order), as
     `engine.rows.location_rows` builds them or SQLite returns them.
 
-    Hot: a scan's million rows pass through here (~80 ms at size M), so the list is
+    Hot: a scan's million rows pass through here (benchmarks/NOTES.md), so the list is
     encoded in C once, with no normalising: `location_rows` already binds every value in
     its stored type (its floats pass through `+ 0.0`, which turns an int into a float, and
     -0.0, which SQLite stores as 0.0, into 0.0).

@@ -244,7 +244,7 @@ def _v2_entries(
         else:
             names = set(map(_file, rows))
         pid = p.id
-        for name in names:  # 600k pairs at size M; a plain loop beats map tricks here
+        for name in names:  # hot at M (benchmarks/NOTES.md): a plain loop beats map tricks
             by_file[name].append(pid)
         entries.append(shards.v2_entry(p, variants.get(p.id), examples.get(p.id), ready=ready))
     return entries

@@ -7,8 +7,8 @@ one compares each index with its table, and a damaged index serves wrong answers
 any read failing) and `foreign_key_check`; then every row is read back the way driftstore
 reads it, every stored row is compared with the digest written beside it (what finds a
 value that changed on disk where SQLite sees a valid record: `engine.integrity`), and the
-running totals are recounted. The integrity check is the longest part (about 2 s at size
-M) and runs in a thread of its own, overlapping the row, digest and file checks.
+running totals are recounted. The integrity check is the longest part (benchmarks/NOTES.md)
+and runs in a thread of its own, overlapping the row, digest and file checks.
 """
 
 from __future__ import annotations

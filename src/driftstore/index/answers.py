@@ -13,8 +13,8 @@ from driftstore.model.effective import Effective, FilePattern, next_change, reso
 from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
 
-#: cached answers are dropped, oldest first, beyond this many locations in total (a cached
-#: location with its share of the pattern copies is ~450 bytes: 65,536 of them ~30 MB)
+#: cached answers are dropped, oldest first, beyond this many locations in total (tens of
+#: MB: benchmarks/NOTES.md)
 DEFAULT_CACHE_LOCATIONS = 1 << 16
 
 

@@ -1,7 +1,6 @@
 """The index's location rows: packed integers in row-id order, grouped into runs.
 
-Layout, chosen so that a million locations build in about a second and cost about 50 bytes
-each:
+Layout, chosen so that a million locations build fast and stay small (benchmarks/NOTES.md):
 
 - every location row is one packed integer (`engine.packing`) plus a float for its
   confidence, in arrays ordered by row id; rows carrying rarer data (reasons, snippets...)

@@ -31,7 +31,7 @@ EXTRAS_KEY = "__extras__"
 # Location and Pattern are plain data (no reference cycles), so they opt out of the cyclic
 # garbage collector (gc=False): a by-file answer or a scan makes thousands of them, and
 # tracking them made collections a quarter to a third of the by-file index's CPU time
-# (measured: mean first ask at M 209-360 µs -> 145-260 µs CPU).
+# (figures: benchmarks/NOTES.md).
 
 
 class Location(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True, gc=False):

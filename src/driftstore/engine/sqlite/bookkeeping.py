@@ -130,7 +130,7 @@ def delete_children(cur: apsw.Cursor, pattern_id: str, table: str) -> None:
 
 
 #: page cache while integrity_check runs: its index checks revisit b-tree pages, and 64 MiB
-#: instead of the default 2 MiB makes it ~15-20% faster at size M
+#: instead of the default 2 MiB makes it faster (benchmarks/NOTES.md)
 _CHECK_CACHE_KIB = 65536
 
 
@@ -253,9 +253,9 @@ def location_spans(conn: apsw.Connection | apsw.Cursor) -> dict[str, tuple[int, 
     """pattern id -> (first, last) row id, for each pattern whose location rows are
     consecutive rows of the table (an ingest writes them so; an edit may not).
 
-    One pass over the pattern_id index (~0.1 s at size M). Reading such a pattern's rows
+    One pass over the pattern_id index. Reading such a pattern's rows
     by row-id range walks the table in order instead of looking up each row through the
-    index, which costs about a third of a v2 export's reading.
+    index, a large share of a v2 export's reading (benchmarks/NOTES.md).
     """
     return {
         pid: (first, last)

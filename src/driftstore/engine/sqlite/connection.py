@@ -71,7 +71,7 @@ def _configure(conn: apsw.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     # temp_store stays FILE (the default) on the writer and the cache at 32 MiB: the sort
     # of an index build after a bulk load then spills to temp files in the OS cache rather
-    # than the process heap (peak RSS ingesting size M: 219 -> 116 MiB, same speed)
+    # than the process heap (half the peak RSS of an M ingest, same speed: benchmarks/NOTES.md)
     conn.execute("PRAGMA cache_size = -32768")
 
 

@@ -94,7 +94,7 @@ def _write_locations(
 
 #: rows per INSERT statement of a bulk load. One statement of ~100 rows costs SQLite less
 #: than half of what as many single-row statements do (one VDBE run, one AUTOINCREMENT
-#: update, one bind call per statement: 1M rows in 0.92 s instead of 2.0 s); past a few
+#: update, one bind call per statement; benchmarks/NOTES.md); past a few
 #: hundred rows the gain is gone and much longer statements get slower again.
 BULK_ROWS = 128
 _BULK_INSERT_LOCATIONS = (
@@ -228,7 +228,7 @@ def load_patterns(
     with_locations: bool = True,
 ) -> list[Pattern]:
     """Patterns by id (in the order given, missing ids skipped), or all of them by id;
-    each checked against its digests like `load_pattern` (~2 µs a row)."""
+    each checked against its digests like `load_pattern`."""
     if ids is None:
         rows = list(conn.execute(f"{_SELECT_CHECKED} ORDER BY id"))
     else:
@@ -273,8 +273,8 @@ def create_location_indexes(cur: apsw.Cursor) -> None:
 
 def drop_pattern_indexes(cur: apsw.Cursor) -> list[str]:
     """Before a bulk load into an empty table: drop the patterns table's own indexes (13
-    sort and filter indexes make each row insert ~80 µs; building them once at the end
-    takes ~60 ms for 5,000 rows). Returns their DDL for `create_indexes`."""
+    sort and filter indexes make each row insert costly; building them once at the end is
+    far cheaper: benchmarks/NOTES.md). Returns their DDL for `create_indexes`."""
     found = list(
         cur.execute(
             "SELECT name, sql FROM sqlite_schema "
@@ -354,7 +354,7 @@ def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> Non
 def refresh_planner_stats(cur: apsw.Cursor) -> None:
     """Re-sample the patterns table after it grew or shrank a lot, so the planner keeps
     walking the sort indexes (listings at offset 1,000 stay under a millisecond). Only the
-    patterns table: a few thousand rows, ~20 ms."""
+    patterns table: a few thousand rows, cheap."""
     cur.execute("ANALYZE patterns")
 
 
