@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install driftstore with its development tools into it.
-# Needs only python3 (3.11+) on the machine; everything else comes from PyPI.
+# Set up .venv with exactly the versions in uv.lock (hashes checked). Needs only python3
+# (3.11+): uv itself is installed first, pinned by hash, into .venv-tools/.
+#   bash scripts/setup.sh          driftstore, its test tools and every extra (the test command)
+#   bash scripts/setup.sh --core   driftstore alone (the demo)
+# Safe to repeat: an up-to-date .venv is checked in well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+TOOLS=.venv-tools
+if [ ! -x "$TOOLS/bin/uv" ] || ! grep -q "$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' scripts/uv-requirements.txt)" "$TOOLS/.uv-version" 2>/dev/null; then
+  rm -rf "$TOOLS"
+  "$PY" -m venv "$TOOLS"
+  PIP_CONFIG_FILE=/dev/null "$TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+    --only-binary=:all: -r scripts/uv-requirements.txt
+  "$TOOLS/bin/uv" --version > "$TOOLS/.uv-version"
 fi
-stamp=.venv/.driftstore-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-  touch "$stamp"
+export UV_PYTHON_DOWNLOADS=never   # use this machine's Python, never fetch one
+if [ "${1:-}" = "--core" ]; then
+  "$TOOLS/bin/uv" sync --quiet --locked --python "$PY" --no-dev
+else
+  "$TOOLS/bin/uv" sync --quiet --locked --python "$PY" --all-extras
 fi

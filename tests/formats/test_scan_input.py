@@ -178,5 +178,7 @@ def test_bytes_that_are_not_utf8_are_bad_input_not_a_damaged_store(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    with pytest.raises(InvalidInputError, match=rf"{where}: malformed JSON \('utf-8'"):
+    with pytest.raises(
+        InvalidInputError, match=rf"{where}: not UTF-8 text \(byte 0xf3 at line 1, column \d+\)"
+    ):
         list(read_scan(path))

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import msgspec
 from msgspec import UNSET
 
 from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
 from driftstore.errors import InvalidInputError
-from driftstore.facade.results import IngestReport
+from driftstore.facade.results import IngestPreview, IngestReport
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Pattern
@@ -173,14 +174,16 @@ def merge_scan(
 
 def preview_scan(
     engine: Engine, entries: Iterable[Pattern], *, prune: bool = False
-) -> IngestReport:
+) -> IngestPreview:
     """What `merge_scan` would do, as counts and a diff, without writing anything."""
     from driftstore.engine.rows import as_stored
-    from driftstore.facade.results import DiffReport
+    from driftstore.facade.results import DiffReport, PatternBrief, PatternChange
     from driftstore.facade.timeline import brief, change_between
 
-    report = IngestReport(dry_run=True)
-    added, removed, changed = [], [], []
+    counts = IngestReport()
+    added: list[PatternBrief] = []
+    removed: list[PatternBrief] = []
+    changed: list[PatternChange] = []
     with engine.read() as r:
         states = r.scan_states()
         seen: set[str] = set()
@@ -206,12 +209,12 @@ def preview_scan(
             state = states.get(p.id)
             digest, _locations = fingerprints(p)
             if state is None:
-                report.added += 1
+                counts.added += 1
                 added.append(brief(p.id, snapshot(p)))
             elif state.content_hash == digest:
-                report.unchanged += 1
+                counts.unchanged += 1
             else:
-                report.updated += 1
+                counts.updated += 1
                 pending.append(p)
                 if len(pending) >= BATCH_PATTERNS:
                     compare()
@@ -227,8 +230,8 @@ def preview_scan(
                     doomed[start : start + BATCH_PATTERNS], with_locations=False
                 ):
                     removed.append(brief(stored.id, snapshot(stored)))
-            report.removed = len(doomed)
-    report.changes = DiffReport(
+            counts.removed = len(doomed)
+    changes = DiffReport(
         since=None,
         until=None,
         added=added,
@@ -237,4 +240,4 @@ def preview_scan(
         changed=changed,
         by_category={},
     )
-    return report
+    return IngestPreview(**msgspec.structs.asdict(counts), changes=changes)

@@ -37,6 +37,7 @@ __all__ = [
     "GitSetupReport",
     "HealthFactors",
     "ImportReport",
+    "IngestPreview",
     "IngestReport",
     "LevelDisagreement",
     "MergeReport",
@@ -287,9 +288,14 @@ class IngestReport(msgspec.Struct, rename="camel", kw_only=True):
     unchanged: int = 0
     removed: int = 0
     backup: str | None = None
-    #: a preview (`ingest --dry-run`): nothing was written; `changes` says what would be
-    dry_run: bool = False
-    changes: DiffReport | None = None
+
+
+class IngestPreview(IngestReport, kw_only=True):
+    """`ingest --dry-run`: the counts an ingest would report, and what would change;
+    nothing was written."""
+
+    dry_run: bool = True
+    changes: DiffReport
 
 
 class ExportReport(msgspec.Struct, rename="camel", kw_only=True):

@@ -27,6 +27,7 @@ from driftstore.facade.results import (
     ExportReport,
     FileReport,
     ImportReport,
+    IngestPreview,
     IngestReport,
     MigrateReport,
     PatternDetail,
@@ -301,7 +302,7 @@ class PatternStore:
         *,
         on_progress: Callable[[int], None] | None = None,
         dry_run: bool = False,
-    ) -> IngestReport:
+    ) -> IngestReport | IngestPreview:
         """Merge a scan (patterns, or a path / '-' / stream of scan JSON) into the store;
         `dry_run` only says what would change (`changes`) and writes nothing."""
         from driftstore.facade.ingest import merge_scan, preview_scan

@@ -40,6 +40,7 @@ from driftstore.errors import (
     StorageFullError,
     UnsafeArchiveError,
 )
+from driftstore.formats.text import json_problem
 from driftstore.model.clock import format_iso, parse_iso
 
 FORMAT = "driftstore-backup"
@@ -177,8 +178,10 @@ def checksum_file(path: Path, name: str = SNAPSHOT) -> Member:
 def _check_manifest(raw: bytes, where: Path) -> Manifest:
     try:
         manifest = msgspec.json.decode(raw, type=Manifest)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # bad UTF-8 is not a DecodeError
-        raise IntegrityError(f"{where}: the archive's manifest is not valid ({exc})") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise IntegrityError(
+            f"{where}: the archive's manifest is not valid ({json_problem(raw, exc)})"
+        ) from None
     if manifest.format != FORMAT:
         raise IntegrityError(f"{where}: not a driftstore backup (format {manifest.format!r})")
     if manifest.format_version != FORMAT_VERSION:

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from driftstore.errors import InvalidInputError
+from driftstore.formats.text import json_problem
 from driftstore.model.pattern import (
     EXTRAS_KEY,
     Confidence,
@@ -102,7 +103,7 @@ def decode_entry(
             return entry_from_builtins(_decode_any(raw, where), where=where, category=category)
         raise InvalidInputError(f"{_label(raw, where)}: {describe_validation_error(exc)}") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
+        raise InvalidInputError(f"{where}: {json_problem(raw, exc)}") from None
     if not p.category and category is not None:
         p.category = category
     return _finish(p, where, clean_paths)
@@ -122,7 +123,7 @@ def _decode_any(raw: bytes | memoryview, where: str) -> Any:
     try:
         return _any_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{where}: malformed JSON ({exc})") from None
+        raise InvalidInputError(f"{where}: {json_problem(raw, exc)}") from None
 
 
 def _finish(p: Pattern, where: str, clean_paths: set[str] | None = None) -> Pattern:

@@ -42,6 +42,7 @@ from driftstore.formats.canonical import (
 from driftstore.formats.checksum import legacy_checksum_of_bytes, unified_checksum
 from driftstore.formats.entries import entry_from_builtins
 from driftstore.formats.shards import V2_VERSION, check_nesting, is_v2_shard
+from driftstore.formats.text import json_problem
 from driftstore.model.enums import CATEGORY_SET, Status
 from driftstore.model.pattern import Pattern
 
@@ -179,7 +180,7 @@ def read_legacy_file(data: bytes, source: LegacySource, *, where: str) -> Legacy
         es = es_decoder.decode(data)
     except (msgspec.DecodeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(
-            f"{where}: not valid JSON ({exc}); the file is damaged or truncated"
+            f"{where}: not valid JSON: {json_problem(data, exc)}; the file is damaged or truncated"
         ) from None
     if not isinstance(plain, dict) or not isinstance(plain.get("patterns"), list):
         raise InvalidInputError(

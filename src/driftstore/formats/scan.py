@@ -20,6 +20,7 @@ import msgspec
 
 from driftstore.errors import InvalidInputError
 from driftstore.formats.entries import decode_entry
+from driftstore.formats.text import json_problem, utf8_problem
 from driftstore.model.pattern import Pattern
 
 
@@ -116,10 +117,9 @@ def _is_ndjson_line(line: bytes) -> bool:
         return False
     try:
         obj = msgspec.json.decode(text)
-    except UnicodeDecodeError:
-        return True  # an object line with bad bytes: let the line reader name it
-    except msgspec.DecodeError:
-        return False
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        # an object line with bad bytes is still a line: let the line reader name it
+        return utf8_problem(text) is not None
     return isinstance(obj, dict) and "patterns" not in obj
 
 
@@ -178,7 +178,7 @@ def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
     except msgspec.ValidationError as exc:
         raise InvalidInputError(f"{name}: not a scan ({str(exc).replace('`', '')})") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{name}: malformed JSON ({exc})") from None
+        raise InvalidInputError(f"{name}: {json_problem(data, exc)}") from None
     clean: set[str] = set()
     for index, raw in enumerate(entries):
         yield decode_entry(

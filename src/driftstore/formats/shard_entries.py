@@ -21,6 +21,7 @@ from driftstore.errors import InvalidInputError
 from driftstore.formats import shard_fast
 from driftstore.formats.canonical import MAX_NESTING, nests_deeper_than
 from driftstore.formats.entries import entry_from_builtins
+from driftstore.formats.text import json_problem
 from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import EXTRAS_KEY, Pattern
 from driftstore.model.records import Example, Variant
@@ -130,7 +131,7 @@ def _decode_general(
     try:
         obj = _plain_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInputError(f"{where}: not valid JSON ({exc})") from None
+        raise InvalidInputError(f"{where}: not valid JSON: {json_problem(raw, exc)}") from None
     if not isinstance(obj, dict):
         raise InvalidInputError(f"{where}: expected a JSON object for a pattern entry")
     pid = obj.get("id")

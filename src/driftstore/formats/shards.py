@@ -39,6 +39,7 @@ from driftstore.formats.checksum import V2_ALGORITHM, v2_checksum_of_array, v2_c
 from driftstore.formats.shard_entries import ImportedEntry as ImportedEntry
 from driftstore.formats.shard_entries import check_nesting as check_nesting
 from driftstore.formats.shard_entries import decode_v2_entries as decode_v2_entries
+from driftstore.formats.text import json_problem
 from driftstore.model.enums import CATEGORY_SET, Status
 from driftstore.model.pattern import (
     Confidence,
@@ -343,7 +344,8 @@ def _head(data: bytes, path: str) -> _Head:
             ) from None
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidInputError(
-                f"{path}: not valid JSON ({exc}); the file is damaged or truncated — re-export it"
+                f"{path}: not valid JSON: {json_problem(data, exc)}; the file is damaged or "
+                "truncated — re-export it"
             ) from None
     version, algorithm = probe.version, probe.checksumAlgorithm
     if version != V2_VERSION:
