@@ -161,11 +161,40 @@ class SnapshotInfo(NamedTuple):
     schema_version: int
 
 
+#: What `Reader.pattern_rows` passes to its `make`, per location row in stored order (the
+#: names of `formats.shard_fast.ExportLocation`'s fields): None is an absent key; a number
+#: with an integral value (confidence, deviation score) comes as an int, as JavaScript
+#: writes it; `outlier_reason` is set for rows of the locations list only, `reason` for
+#: rows of the outliers list; `flag` (None when 0) holds bits: 1 the row belongs to the
+#: outliers list, 2 it has a value only these full rows carry (end_line, end_column,
+#: snippet), 4 it needs the general path (unknown keys, an odd number).
+EXPORT_FULL_COLUMNS = (
+    "file",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "is_outlier",
+    "confidence",
+    "outlier_reason",
+    "reason",
+    "deviation_score",
+    "snippet",
+    "original_file",
+    "flag",
+)
+#: What `Reader.category_rows` passes to its `make`: the same without the rarely set values.
+EXPORT_LEAN_COLUMNS = tuple(
+    name for name in EXPORT_FULL_COLUMNS if name not in ("end_line", "end_column", "snippet")
+)
+
+
 # --- reading --------------------------------------------------------------------------------
 class Reader(ABC):
     """One consistent snapshot of the store. Reads of one pattern (and history, variants,
-    examples) check each row against its stored digest and raise IntegrityError rather
-    than return damaged data; listings and totals do not (verify covers them)."""
+    examples) check each row against its stored digest and fail rather than return damaged
+    data, as an IntegrityError out of the unit of work (inside it the engine may raise
+    `engine.damage.DAMAGED_DATA`); listings and totals do not check (verify covers them)."""
 
     # the change signal, as this snapshot sees it
     @abstractmethod
@@ -267,7 +296,9 @@ class Reader(ABC):
     def variant(self, variant_id: int) -> Variant | None: ...
 
     @abstractmethod
-    def variants_of(self, pattern_ids: Sequence[str]) -> dict[str, list[Variant]]: ...
+    def variants_of(self, pattern_ids: Sequence[str]) -> dict[str, list[Variant]]:
+        """pattern id -> its variants by id, for those of the ids that have any (an id
+        without variants is not a key: the v2 export writes no empty list for it)."""
 
     @abstractmethod
     def examples(self, pattern_id: str | None = None) -> list[Example]: ...
@@ -295,7 +326,8 @@ class Reader(ABC):
 
     @abstractmethod
     def meta(self, prefix: str) -> dict[str, str]:
-        """store_meta values whose key starts with `prefix`, keyed by the rest."""
+        """store_meta values whose key starts with `prefix`, keyed by the rest. The engine's
+        own bookkeeping (its generation, its change log) is never among them."""
 
     @abstractmethod
     def layouts(self) -> dict[str, str]:
@@ -338,14 +370,15 @@ class Reader(ABC):
 
     @abstractmethod
     def file_rowids(self) -> Iterator[tuple[str, str]]:
-        """(file, JSON array of its row ids) for every file."""
+        """(file, JSON array of its row ids, ascending) for every file."""
 
     @abstractmethod
     def indexed_pattern_rows(self, pattern_id: str) -> PatternRows: ...
 
     @abstractmethod
     def in_rowid_order(self, pattern_ids: Sequence[str]) -> list[str]:
-        """The ids ordered by their first location row id (those without rows first)."""
+        """The distinct ids ordered by their first location row id; those without rows
+        (unknown ids too) come first, by id."""
 
     @abstractmethod
     def row_spans(self, pattern_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
@@ -357,7 +390,13 @@ class Reader(ABC):
 class Writer(Reader):
     """One write transaction. Reads inside it see its own writes. Leaving the `with` block
     normally commits (moving the generation if anything changed); an exception rolls
-    everything back."""
+    everything back and comes out unchanged.
+
+    "Changed" means a row was written or removed: deleting, moving or touching an id the
+    store does not hold, removing a variant, example, export state or meta value that is
+    not there, or an empty batch changes nothing (no generation, not in `changes_since`).
+    Variants, examples and history rows get ids that increase in commit order; listings
+    of them are by id."""
 
     #: the moment this transaction began, taken once its write lock was held: every
     #: timestamp the facade writes in it uses this, so history is in commit order
@@ -369,7 +408,9 @@ class Writer(Reader):
         store: the engine may defer index upkeep (and buffer rows) until the commit."""
 
     @abstractmethod
-    def put_patterns(self, batch: Sequence[PatternWrite]) -> None: ...
+    def put_patterns(self, batch: Sequence[PatternWrite]) -> None:
+        """Insert or replace each, in order: an id named twice (in one batch, or in two
+        batches of one transaction, bulk load or not) ends as its last write."""
 
     @abstractmethod
     def delete_patterns(self, pattern_ids: Sequence[str]) -> None:
@@ -414,7 +455,8 @@ class Writer(Reader):
 
     @abstractmethod
     def put_meta(self, key: str, value: str | None) -> None:
-        """Set (or with None remove) one store_meta value."""
+        """Set (or with None remove) one store_meta value; ValueError for a key of the
+        engine's own bookkeeping."""
 
 
 # --- the store ------------------------------------------------------------------------------

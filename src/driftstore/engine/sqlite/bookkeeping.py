@@ -16,9 +16,11 @@ from typing import Any, TypeVar
 
 import apsw
 
+from driftstore.engine.base import EXPORT_FULL_COLUMNS, EXPORT_LEAN_COLUMNS
 from driftstore.engine.damage import DAMAGED_DATA
 from driftstore.engine.rows import LOCATION_SELECT, PATTERN_SELECT, row_to_location, row_to_pattern
 from driftstore.engine.sqlite import examples, history, patterns, variants
+from driftstore.engine.sqlite.changes import RESERVED_META
 from driftstore.engine.sqlite.sql import scalar
 from driftstore.model.pattern import Location, Pattern
 
@@ -54,33 +56,41 @@ def write_state(
     )
 
 
-def delete_state(cur: apsw.Cursor, category: str, layout: str, status: str) -> None:
+def delete_state(cur: apsw.Cursor, category: str, layout: str, status: str) -> bool:
+    """False when there was no such state."""
     cur.execute(
         "DELETE FROM export_state WHERE category = ? AND layout = ? AND status = ?",
         (category, layout, status),
     )
+    return bool(cur.connection.changes())
 
 
 def read_meta(conn: apsw.Connection | apsw.Cursor, prefix: str) -> dict[str, str]:
-    """store_meta rows whose key starts with `prefix`, keyed by the rest of the key."""
+    """store_meta rows whose key starts with `prefix`, keyed by the rest of the key (the
+    engine's own rows, RESERVED_META, are not the facade's to see)."""
     return {
         row[0][len(prefix) :]: row[1]
         for row in conn.execute(
             "SELECT key, value FROM store_meta WHERE substr(key, 1, ?) = ?",
             (len(prefix), prefix),
         )
+        if row[0] not in RESERVED_META
     }
 
 
-def write_meta(cur: apsw.Cursor, key: str, value: str | None) -> None:
+def write_meta(cur: apsw.Cursor, key: str, value: str | None) -> bool:
+    """Set or (None) remove one value; False when there was nothing to remove."""
+    if key in RESERVED_META:
+        raise ValueError(f"store_meta key {key!r} is the engine's own; choose another key")
     if value is None:
         cur.execute("DELETE FROM store_meta WHERE key = ?", (key,))
-    else:
-        cur.execute(
-            "INSERT INTO store_meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        return bool(cur.connection.changes())
+    cur.execute(
+        "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+    return True
 
 
 def read_layouts(conn: apsw.Connection | apsw.Cursor) -> dict[str, str]:
@@ -233,8 +243,10 @@ _EXPORT_COLUMNS = {
     "flag": _FLAG,
 }
 FULL_ONLY = ("end_line", "end_column", "snippet")
-FULL_COLUMNS = tuple(_EXPORT_COLUMNS)
-LEAN_COLUMNS = tuple(name for name in FULL_COLUMNS if name not in FULL_ONLY)
+FULL_COLUMNS = EXPORT_FULL_COLUMNS
+LEAN_COLUMNS = EXPORT_LEAN_COLUMNS
+assert tuple(_EXPORT_COLUMNS) == FULL_COLUMNS
+assert tuple(name for name in FULL_COLUMNS if name not in FULL_ONLY) == LEAN_COLUMNS
 
 
 def _export_select(names: tuple[str, ...], where: str) -> str:

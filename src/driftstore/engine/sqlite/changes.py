@@ -19,6 +19,8 @@ from driftstore.engine.sqlite.sql import scalar
 
 GENERATION_KEY = "generation"
 RESET_KEY = "changes-reset"
+#: store_meta keys of the engine itself: `Reader.meta` and `Writer.put_meta` never touch them
+RESERVED_META = frozenset({GENERATION_KEY, RESET_KEY})
 #: generations whose changed ids are kept (older asks get "everything changed")
 KEEP_GENERATIONS = 10_000
 #: a write that touches more patterns than this records "everything" instead of ids

@@ -307,15 +307,16 @@ def set_status(
     now: str,
     *,
     approved_by: str | None = None,
-) -> None:
-    """A status move; an approval also stamps who and when."""
+) -> bool:
+    """A status move; an approval also stamps who and when. False: no such pattern."""
     changes: dict[str, Any] = {"status": status, "updated_at": now}
     if status == "approved":
         changes.update(approved_at=now, approved_by=approved_by)
     row = cur.execute(f"{_SELECT_CHECKED} WHERE id = ?", (pattern_id,)).fetchone()
     if row is None:
-        return
+        return False
     update_columns(cur, row[:-2], row[-2], changes)
+    return True
 
 
 def update_columns(
@@ -335,9 +336,10 @@ def update_columns(
     )
 
 
-def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> None:
+def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> list[str]:
     """Store new `last_seen` stamps, (stamp, id) pairs, of patterns a scan found unchanged;
-    rows are read in chunks and checked before their digests are renewed."""
+    rows are read in chunks and checked before their digests are renewed. Returns the ids
+    of the patterns found."""
     stamps = {pid: stamp for stamp, pid in touched}
     updates: list[tuple[Any, ...]] = []
     for chunk in _chunks(list(stamps)):
@@ -349,6 +351,7 @@ def touch_last_seen(cur: apsw.Cursor, touched: Sequence[tuple[str, str]]) -> Non
             values[_COLUMN_INDEX["last_seen"]] = stamp
             updates.append((stamp, digests.row_digest("patterns", values), row[0]))
     cur.executemany("UPDATE patterns SET last_seen = ?, row_digest = ? WHERE id = ?", updates)
+    return [str(row[2]) for row in updates]
 
 
 def refresh_planner_stats(cur: apsw.Cursor) -> None:

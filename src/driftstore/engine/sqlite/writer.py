@@ -56,20 +56,25 @@ class SqliteWriter(SqliteReader, Writer):
         if not batch:
             return
         cur = self.cur
-        existing = {} if self._bulk is not None else self._created_at([w.pattern.id for w in batch])
+        ids = [w.pattern.id for w in batch]
+        if self._bulk is not None:  # the store was empty: only this transaction's ids exist
+            ids = [pid for pid in ids if pid in self.changed]
+        existing = self._created_at(ids) if ids else {}
         for w in batch:
             p = w.pattern
             stored_created = existing.get(p.id)
             if stored_created is None:
+                created = w.created_at or w.updated_at
                 patterns.insert_pattern(
                     cur,
                     p,
                     content_hash=w.content_hash,
-                    created_at=w.created_at or w.updated_at,
+                    created_at=created,
                     updated_at=w.updated_at,
                     layout=w.layout,
                     bulk=self._bulk,
                 )
+                existing[p.id] = created  # the same id later in the batch replaces it
                 self._inserted += 1
             else:
                 patterns.replace_pattern_row(
@@ -81,6 +86,8 @@ class SqliteWriter(SqliteReader, Writer):
                     layout=w.layout,
                 )
                 if w.locations:
+                    if self._bulk is not None:
+                        self._bulk.flush()  # its buffered rows go before they are deleted
                     patterns.delete_locations(cur, p.id)
                     patterns.insert_locations(cur, p)
             self.changed.add(p.id)
@@ -103,30 +110,30 @@ class SqliteWriter(SqliteReader, Writer):
         cur = self._c()
         for pid in pattern_ids:
             patterns.delete_pattern(cur, pid)
-            if cur.connection.changes():
+            if cur.connection.changes():  # an id that was not there changes nothing
                 self._deleted += 1
-            self.changed.add(pid)
-        self.dirty = self.dirty or bool(pattern_ids)
+                self.changed.add(pid)
+                self.dirty = True
 
     def set_statuses(self, changes_: Sequence[StatusChange]) -> None:
         cur = self._c()
         for change in changes_:
-            patterns.set_status(
+            if patterns.set_status(
                 cur,
                 change.pattern_id,
                 change.status.value,
                 change.at,
                 approved_by=change.approved_by,
-            )
-            self.changed.add(change.pattern_id)
-        self.dirty = self.dirty or bool(changes_)
+            ):
+                self.changed.add(change.pattern_id)
+                self.dirty = True
 
     def touch_last_seen(self, stamps: Sequence[tuple[str, str]]) -> None:
         if not stamps:
             return
-        patterns.touch_last_seen(self._c(), [(stamp, pid) for pid, stamp in stamps])
-        self.changed.update(pid for pid, _ in stamps)
-        self.dirty = True
+        found = patterns.touch_last_seen(self._c(), [(stamp, pid) for pid, stamp in stamps])
+        self.changed.update(found)
+        self.dirty = self.dirty or bool(found)
 
     def record_history(self, rows: Sequence[HistoryRecord]) -> None:
         if not rows:
@@ -198,12 +205,12 @@ class SqliteWriter(SqliteReader, Writer):
         self.dirty = True
 
     def drop_export_state(self, category: str, layout: str, status: str) -> None:
-        bookkeeping.delete_state(self.cur, category, layout, status)
-        self.dirty = True
+        if bookkeeping.delete_state(self.cur, category, layout, status):
+            self.dirty = True
 
     def put_meta(self, key: str, value: str | None) -> None:
-        bookkeeping.write_meta(self.cur, key, value)
-        self.dirty = True
+        if bookkeeping.write_meta(self.cur, key, value):
+            self.dirty = True
 
     # --- the end -----------------------------------------------------------------------
     def finish(self) -> int | None:

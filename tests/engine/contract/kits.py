@@ -1,0 +1,111 @@
+"""One `EngineKit` per engine the contract suite runs against: the only engine-specific code
+in the suite (a new engine adds one entry to `KITS`).
+
+A kit knows how to place a fresh store in a folder, and the few things the contract needs
+that the interface rightly cannot do: change a stored value behind the engine's back, count
+the raw rows of a table, read a pattern row's creation and update stamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import apsw
+
+from driftstore.engine.base import Engine, StoreLocation
+from driftstore.engine.sqlite.engine import SqliteEngine
+from driftstore.engine.sqlite.location import SqliteLocation
+
+#: the pattern columns `raw_stamp` is asked about
+PATTERN_STAMPS = ("created_at", "updated_at")
+#: the tables `raw_count` is asked about, by their logical names
+TABLES = (
+    "patterns",
+    "pattern_locations",
+    "pattern_variants",
+    "pattern_examples",
+    "pattern_history",
+)
+
+
+@dataclass(frozen=True)
+class EngineKit:
+    """What the contract suite needs to know of one engine."""
+
+    #: the test id (`test_x[sqlite]`)
+    name: str
+    #: the store of a folder, not yet created: the same folder gives the same store, in
+    #: this process and in another one (the generation tests open it from a subprocess)
+    locate: Callable[[Path], StoreLocation]
+    #: change one stored value of the pattern's row behind the engine's back (raw SQL,
+    #: committed), so its digest no longer matches
+    damage_value: Callable[[Engine, str], None]
+    #: the number of rows in one of TABLES, counted behind the engine's back
+    raw_count: Callable[[Engine, str], int]
+    #: one of PATTERN_STAMPS of a stored pattern row, read behind the engine's back (the
+    #: seed schema's created_at/updated_at, which no Reader method returns)
+    raw_stamp: Callable[[Engine, str, str], str | None]
+    #: a password `locate` puts in the store's address, which no message may show (None:
+    #: the engine has no secrets, as a SQLite file)
+    secret: str | None = None
+    #: entered once per test session before the first store is made (a server to start,
+    #: a scratch database to create); the default needs nothing
+    serve: Callable[[], AbstractContextManager[None]] = nullcontext
+
+
+# --- SQLite ------------------------------------------------------------------------------
+def _sqlite_file(engine: Engine) -> Path:
+    assert isinstance(engine, SqliteEngine), "the SQLite kit got another engine"
+    return engine.path
+
+
+def _sqlite_damage(engine: Engine, pattern_id: str) -> None:
+    conn = apsw.Connection(str(_sqlite_file(engine)))
+    try:
+        conn.set_busy_timeout(5_000)
+        conn.execute("UPDATE patterns SET name = name || ' (edited)' WHERE id = ?", (pattern_id,))
+        assert conn.changes() == 1, f"no pattern {pattern_id!r} to damage"
+    finally:
+        conn.close()
+
+
+def _sqlite_count(engine: Engine, table: str) -> int:
+    assert table in TABLES, table
+    conn = apsw.Connection(str(_sqlite_file(engine)), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    finally:
+        conn.close()
+
+
+def _sqlite_stamp(engine: Engine, pattern_id: str, column: str) -> str | None:
+    assert column in PATTERN_STAMPS, column
+    conn = apsw.Connection(str(_sqlite_file(engine)), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        rows = conn.execute(f"SELECT {column} FROM patterns WHERE id = ?", (pattern_id,)).fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == 1, f"no pattern {pattern_id!r}"
+    return None if rows[0][0] is None else str(rows[0][0])
+
+
+SQLITE = EngineKit(
+    name="sqlite",
+    locate=lambda folder: SqliteLocation(folder / ".drift"),
+    damage_value=_sqlite_damage,
+    raw_count=_sqlite_count,
+    raw_stamp=_sqlite_stamp,
+)
+
+#: every engine the contract runs against
+KITS: tuple[EngineKit, ...] = (SQLITE,)
+
+
+def kit_named(name: str) -> EngineKit:
+    for kit in KITS:
+        if kit.name == name:
+            return kit
+    raise LookupError(f"no engine kit named {name!r}")
