@@ -8,18 +8,23 @@ with driftstore.open("path/to/project") as store:
 from typing import TYPE_CHECKING
 
 from driftstore.errors import (
+    AmbiguousIdError,
     BackupNotFoundError,
     ChecksumMismatchError,
     DriftStoreError,
+    ExampleNotFoundError,
     IntegrityError,
     InvalidInputError,
     InvalidStatusTransitionError,
     NotADriftStoreError,
     PatternAlreadyExistsError,
     PatternNotFoundError,
+    ReadOnlyStoreError,
+    Remedy,
     SchemaTooNewError,
     StorageFullError,
     StoreBusyError,
+    StoreNotFoundError,
     UnsafeArchiveError,
     VariantNotFoundError,
 )
@@ -54,7 +59,14 @@ from driftstore.model import (
 if TYPE_CHECKING:  # loaded lazily below
     from driftstore.facade.files import write_file
     from driftstore.facade.git import driver_command, git_setup, merge_files
-    from driftstore.facade.project import list_backups, migrate_preview, prune_backups, restore
+    from driftstore.facade.locate import find_root, folder_contents
+    from driftstore.facade.project import (
+        list_backups,
+        migrate_preview,
+        prune_backups,
+        restore,
+        versions,
+    )
 
 __version__ = "0.1.0"
 
@@ -66,7 +78,10 @@ _LAZY = {
     "prune_backups": "driftstore.facade.project",
     "restore": "driftstore.facade.project",
     "migrate_preview": "driftstore.facade.project",
+    "versions": "driftstore.facade.project",
     "write_file": "driftstore.facade.files",
+    "find_root": "driftstore.facade.locate",
+    "folder_contents": "driftstore.facade.locate",
     "merge_files": "driftstore.facade.git",
     "git_setup": "driftstore.facade.git",
     "driver_command": "driftstore.facade.git",
@@ -83,6 +98,11 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AmbiguousIdError",
+    "ExampleNotFoundError",
+    "ReadOnlyStoreError",
+    "Remedy",
+    "StoreNotFoundError",
     "CATEGORIES",
     "BackupNotFoundError",
     "ChecksumMismatchError",
@@ -121,6 +141,8 @@ __all__ = [
     "VariantNotFoundError",
     "__version__",
     "driver_command",
+    "find_root",
+    "folder_contents",
     "git_setup",
     "merge_files",
     "list_backups",
@@ -129,6 +151,7 @@ __all__ = [
     "pattern_id_for",
     "prune_backups",
     "restore",
+    "versions",
     "write_file",
     *_results.__all__,
 ]

@@ -41,7 +41,11 @@ def test_migrate_dry_run_and_no_backup(run: Runner, root: Path) -> None:
     dry = run("migrate", "--from", str(SAMPLE), "--dry-run", "--json").json()
     assert dry["dryRun"] is True and dry["imported"] == 25
     assert not (root / ".drift").exists()  # not even an empty database
-    assert run("status", "--json").json()["totalPatterns"] == 0
+    nothing = run("status")
+    assert (
+        nothing.code == 2 and "'driftstore migrate' brings in the drift 0.9 data" not in nothing.err
+    )
+    assert "no driftstore store" in nothing.err and not (root / ".drift").exists()
     text = run("migrate", "--from", str(SAMPLE), "--dry-run")
     assert text.code == 0 and text.out.startswith("would import 25")
     assert "checksum mismatch (imported anyway): .drift/patterns/ignored/styling.json" in text.out
@@ -54,7 +58,7 @@ def test_migrate_export_v1_gives_the_real_files_back(run: Runner, root: Path) ->
     assert run("migrate", "--from", str(source)).code == 0
     result = run("export", "--layout", "v1", "--out", str(root / "legacy"), "--json")
     assert result.code == 0, result.err
-    assert result.json()["patterns"] == 455
+    assert result.json()["patternCount"] == 455
     for original in sorted((source / ".drift" / "patterns" / "approved").glob("*.json")):
         assert (root / "legacy/patterns/approved" / original.name).read_bytes() == (
             original.read_bytes()
@@ -64,9 +68,9 @@ def test_migrate_export_v1_gives_the_real_files_back(run: Runner, root: Path) ->
 def test_export_import_verify_round_trip(run: Runner, root: Path, tmp_path: Path) -> None:
     assert run("migrate", "--from", str(SAMPLE)).code == 0
     first = run("export", "--json").json()
-    assert first["layout"] == "v2" and first["patterns"] == 25
+    assert first["layout"] == "v2" and first["patternCount"] == 25
     assert (root / ".drift/patterns/api.json").is_file()
-    assert run("export", "--json").json()["written"] == []
+    assert run("export", "--json").json()["writtenFiles"] == []
     assert run("verify", "--json").json() == {"ok": True, "problems": []}
     assert run("verify").out.startswith("ok")
 
@@ -118,7 +122,7 @@ def test_bad_input_is_one_line_and_exit_2(run: Runner, root: Path, tmp_path: Pat
 def test_export_and_verify_need_a_store(run: Runner) -> None:
     for command in ("export", "verify"):
         result = run(command)
-        assert result.code == 1 and "driftstore init" in result.err
+        assert result.code == 2 and "driftstore init" in result.err
 
 
 def test_as_a_real_process(root: Path) -> None:

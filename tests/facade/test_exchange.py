@@ -253,7 +253,7 @@ def test_a_tampered_shard_refuses_the_whole_import(
     assert message.startswith("out/patterns/auth.json: checksum mismatch") or (
         "auth.json: checksum mismatch" in message
     )
-    assert "--force" in message and caught.value.exit_code == 2
+    assert "force the import" in message and caught.value.remedy == driftstore.Remedy.FORCE_IMPORT
     _unchanged(other)
     forced = other.import_(out, force=True)
     assert forced.forced and forced.forced[0].endswith("auth.json")

@@ -107,9 +107,11 @@ def test_status_moves(store: driftstore.PatternStore, start: str, move: str, all
         assert got is not None
         assert got.status == (Status.APPROVED if move == "approve" else Status.IGNORED)
         assert store.history("p1", limit=1)[0].by == "lee"
-    else:
-        with pytest.raises(InvalidStatusTransitionError, match="already"):
-            act("p1")
+    else:  # already there: a no-op, reported as such, with no history row
+        rows = len(store.history("p1"))
+        report = act("p1")
+        assert report.ids == [] and report.unchanged == ["p1"]
+        assert len(store.history("p1")) == rows
 
 
 def test_approve_records_who_and_when(store: driftstore.PatternStore) -> None:
@@ -123,15 +125,20 @@ def test_approve_records_who_and_when(store: driftstore.PatternStore) -> None:
 
 def test_a_batch_of_decisions_is_all_or_nothing(store: driftstore.PatternStore) -> None:
     store.add_many([make_pattern("a"), make_pattern("b"), make_pattern("c")])
-    store.approve("b")
-    with pytest.raises(InvalidStatusTransitionError):
-        store.approve(["a", "b", "c"])
+    store.ignore("b")
+    store.update("b", status="approved")
     with pytest.raises(PatternNotFoundError):
         store.ignore(["a", "missing"])
+    with pytest.raises(InvalidInputError):
+        store.update("c", status="bogus")
     statuses = {p.id: p.status for p in store.query().patterns}
     assert statuses == {"a": "discovered", "b": "approved", "c": "discovered"}
-    store.approve(["a", "c"])
+    report = store.approve(["a", "b", "c"])  # b is already approved: left as it is
+    assert report.ids == ["a", "c"] and report.unchanged == ["b"]
     assert store.count(driftstore.PatternFilter(statuses=[Status.APPROVED])) == 3
+    store.approve("a")
+    with pytest.raises(InvalidStatusTransitionError):  # a refused move refuses the batch
+        store.update("a", status="discovered")
 
 
 def test_history_filters_by_pattern_time_and_limit(store: driftstore.PatternStore) -> None:

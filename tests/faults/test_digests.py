@@ -323,7 +323,7 @@ def test_reads_of_a_changed_pattern_fail_in_one_line_listings_do_not(
             with pytest.raises(driftstore.IntegrityError) as caught:
                 read()
             message = str(caught.value)
-            assert "damaged" in message and "verify" in message and "restore" in message
+            assert "damaged" in message and "restore a backup" in message
             assert f"the locations of pattern '{pid}'" in message and "\n" not in message
         assert store.get(IDS[0]) is not None  # other patterns read as before
         assert len(store.query(limit=None).patterns) == 4  # listings do not check

@@ -72,7 +72,7 @@ def open_only(root: Path) -> int:
             pass
     except driftstore.DriftStoreError as exc:
         print(f"driftstore: {exc}", file=sys.stderr, flush=True)
-        return exc.exit_code
+        return 2 if isinstance(exc, driftstore.InvalidInputError) else 1
     print(f"done {time.perf_counter() - started:.4f}", flush=True)
     return 0
 
@@ -88,7 +88,7 @@ def operation(role: str, root: Path, args: list[str]) -> int:
             OPERATIONS[role](store, args)
         except driftstore.DriftStoreError as exc:
             print(f"driftstore: {exc}", file=sys.stderr, flush=True)
-            return exc.exit_code
+            return 2 if isinstance(exc, driftstore.InvalidInputError) else 1
         print(f"done {time.perf_counter() - started:.4f}", flush=True)
     return 0
 
@@ -119,7 +119,7 @@ def writer(root: Path, prefix: str, seconds: float) -> int:
                 print(f"move {target} {time.perf_counter() - started:.4f}", flush=True)
             except driftstore.DriftStoreError as exc:
                 print(f"driftstore: {exc}", file=sys.stderr, flush=True)
-                return exc.exit_code
+                return 2 if isinstance(exc, driftstore.InvalidInputError) else 1
     return 0
 
 

@@ -144,7 +144,7 @@ def test_effective_settings_and_by_file_follow_the_variants(
     for fresh in (False, True):
         hidden = seeded.by_file("src/api/x.ts", include_disabled=False, fresh=fresh)
         assert [p.id for p in hidden] == ["p2"]
-        shown = seeded.by_file("src/api/x.ts", fresh=fresh)
+        shown = seeded.by_file("src/api/x.ts", include_disabled=True, fresh=fresh)
         assert [(p.id, p.effective.enabled) for p in shown] == [("p1", False), ("p2", True)]
         assert shown[0].effective.severity == Severity.WARNING
         assert [p.effective.severity for p in seeded.by_file("src/apiv2/x.ts", fresh=fresh)] == [

@@ -12,6 +12,8 @@ from typing import Any
 import click
 import msgspec
 
+from driftstore.cli.text import safe
+
 
 def emit_json(value: Any, *, out: Path | None = None) -> None:
     """A result (or plain data) as one indented JSON document on stdout (or in `out`)."""
@@ -37,24 +39,69 @@ def write_output(data: bytes, out: Path | None) -> None:
     write_file(out, data)
 
 
+#: columns whose values are identities a user copies: never shortened
+KEEP_WHOLE = frozenset({"id", "backup", "pattern"})
+#: columns holding paths: shortened in the middle, where a path says least
+PATHS = frozenset({"file", "path", "file:line:col", "scope path"})
+_MIN_COLUMN = 8
+
+
+def middle(text: str, width: int) -> str:
+    """`text` cut to `width` characters by an ellipsis in its middle."""
+    if len(text) <= width or width < 5:
+        return text
+    keep = width - 1
+    return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table for people. Cells are shown literally (never parsed as Rich markup, control
+    characters escaped); when the terminal is narrow, ids stay whole, paths lose their
+    middle and other text its end."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_lines=False, header_style="bold")
-    for column in columns:
-        grid.add_column(column)
-    for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console().print(grid)
+    console = Console()
+    cells = [["" if cell is None else safe(str(cell)) for cell in row] for row in rows]
+    widths = [
+        max([len(column), *(len(row[i]) for row in cells)]) for i, column in enumerate(columns)
+    ]
+    kept = [name in KEEP_WHOLE for name in columns]
+    room = console.width - 3 * len(columns) - 1
+    spare = room - sum(w for w, k in zip(widths, kept, strict=True) if k)
+    flexible = [i for i, k in enumerate(kept) if not k]
+    if flexible and sum(widths[i] for i in flexible) > spare:
+        share = max(_MIN_COLUMN, spare // len(flexible))
+        for i in flexible:
+            if columns[i] in PATHS:
+                for row in cells:
+                    row[i] = middle(row[i], share)
+    grid = Table(title=safe(title) if title else None, show_lines=False, header_style="bold")
+    for name, keep, width in zip(columns, kept, widths, strict=True):
+        if keep:
+            grid.add_column(name, no_wrap=True, min_width=width)
+        else:
+            grid.add_column(name, overflow="ellipsis", no_wrap=name in PATHS)
+    for row in cells:
+        grid.add_row(*(Text(cell) for cell in row))
+    console.print(grid)
 
 
 def line(text: str) -> None:
-    click.echo(text)
+    """One line of output; untrusted parts in it are escaped (`safe`)."""
+    click.echo(safe(text))
 
 
 def key_values(title: str, pairs: Sequence[tuple[str, Any]]) -> None:
     table(title, ("", ""), [(k, v) for k, v in pairs])
+
+
+def capped(items: Sequence[Any], limit: int | None) -> tuple[Sequence[Any], str | None]:
+    """At most `limit` items, and the "… N more" line for the rest (None: all shown)."""
+    if limit is None or len(items) <= limit:
+        return items, None
+    return items[:limit], f"… {len(items) - limit} more (see --all or --json)"
 
 
 @contextmanager

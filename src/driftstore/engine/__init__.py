@@ -24,3 +24,10 @@ def locate(drift_dir: Path, store: str | None = None, project: str | None = None
         f"store {store!r}: not a store this driftstore knows; leave it out for the project's "
         "SQLite file"
     )
+
+
+def versions() -> dict[str, str]:
+    """The storage software's versions: the SQLite library and the schema this code writes."""
+    from driftstore.engine.sqlite.location import versions as sqlite_versions
+
+    return sqlite_versions()

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from driftstore.errors import IntegrityError
+from driftstore.errors import IntegrityError, Remedy
 
 E = TypeVar("E", bound=Enum)
 
@@ -37,6 +37,7 @@ def damaged(exc: Exception, path: Path | str) -> IntegrityError:
     reason = str(exc).splitlines()[0][:160]
     lead = getattr(exc, "lead", "stored data cannot be read")
     return IntegrityError(
-        f"{path}: {lead} ({reason}); the database is damaged — run "
-        "'driftstore verify' and restore a backup with 'driftstore backup restore ID'"
+        f"{path}: {lead} ({reason}); the database is damaged — check it and restore a backup",
+        remedy=Remedy.RESTORE_BACKUP,
+        path=str(path),
     )

@@ -31,6 +31,7 @@ import xxhash
 
 from driftstore.engine.damage import StoredValueError
 from driftstore.engine.rows import LOCATION_COLUMNS, PATTERN_COLUMNS
+from driftstore.errors import IntegrityError, Remedy
 
 _pack = msgspec.msgpack.Encoder().encode
 _xxh = xxhash.xxh3_64_hexdigest
@@ -122,10 +123,14 @@ def _affinities(columns: tuple[str, ...]) -> tuple[tuple[int, bool], ...]:
 _NUMERIC = {table: _affinities(columns) for table, columns in DIGESTED.items()}
 
 
-class DigestMismatchError(StoredValueError):
+class DigestMismatchError(StoredValueError, IntegrityError):
     """Stored values that do not match the digest written with them: the file was damaged
-    (or edited by hand). A subclass of StoredValueError, so every read and write reports
-    it as damaged data, in one line, sending the user to verify and restore."""
+    (or edited by hand). An IntegrityError where it is raised (inside a unit of work too),
+    and a StoredValueError, so the unit of work reports it as damaged data, in one line,
+    sending the user to verify and restore."""
+
+    def __init__(self, message: str) -> None:
+        IntegrityError.__init__(self, message, remedy=Remedy.RESTORE_BACKUP)
 
     #: how `engine.errors.damaged` opens its message
     lead = "stored data changed after it was written"

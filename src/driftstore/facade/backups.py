@@ -32,6 +32,7 @@ from driftstore.errors import (
     BackupNotFoundError,
     DriftStoreError,
     InvalidInputError,
+    Remedy,
     StorageFullError,
 )
 from driftstore.facade.backup_work import remove_stale, work_folder
@@ -101,8 +102,9 @@ def _archive_path(drift_dir: Path, backup_id: str) -> Path:
         mode = 0
     if not stat.S_ISREG(mode):
         raise BackupNotFoundError(
-            f"backup {backup_id!r} not found in {backups_dir(drift_dir)}; run "
-            "'driftstore backup list' to see the backups"
+            f"backup {backup_id!r} not found in {backups_dir(drift_dir)}",
+            remedy=Remedy.LIST_BACKUPS,
+            path=str(backups_dir(drift_dir)),
         )
     return path
 

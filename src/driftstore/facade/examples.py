@@ -15,7 +15,12 @@ from pathlib import Path
 import msgspec
 
 from driftstore.engine.base import Engine, HistoryRecord
-from driftstore.errors import InvalidInputError, PatternNotFoundError
+from driftstore.errors import (
+    ExampleNotFoundError,
+    InvalidInputError,
+    PatternNotFoundError,
+    Remedy,
+)
 from driftstore.model.enums import HistoryAction
 from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import Location
@@ -230,8 +235,8 @@ def remove_example(engine: Engine, example_id: int, *, by: str | None = None) ->
     with engine.write() as w:
         stored = w.remove_example(example_id)
         if stored is None:
-            raise InvalidInputError(
-                f"example {example_id} not found; run 'driftstore example list ID' to see the ids"
+            raise ExampleNotFoundError(
+                f"example {example_id} not found", remedy=Remedy.LIST_EXAMPLES
             )
         w.record_history(
             [

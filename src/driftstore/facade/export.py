@@ -27,6 +27,7 @@ from driftstore.engine.base import Engine, Reader
 from driftstore.errors import (
     IntegrityError,
     InvalidInputError,
+    Remedy,
 )
 from driftstore.facade.paths import display, grouped
 from driftstore.facade.results import ExportReport
@@ -147,8 +148,8 @@ def export_store(engine: Engine, out_dir: Path, *, layout: str, root: Path) -> E
         return _export(engine, out_dir, layout=layout, root=root)
     except RecursionError:
         raise IntegrityError(
-            "a stored value nests too deep to write as JSON; run 'driftstore verify' and fix "
-            "or delete the pattern"
+            "a stored value nests too deep to write as JSON; fix or delete the pattern",
+            remedy=Remedy.RESTORE_BACKUP,
         ) from None
 
 

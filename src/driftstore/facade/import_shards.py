@@ -23,7 +23,7 @@ import msgspec
 from msgspec import UNSET
 
 from driftstore.engine.base import Engine, HistoryRecord, PatternState, PatternWrite, Writer
-from driftstore.errors import ChecksumMismatchError, InvalidInputError
+from driftstore.errors import ChecksumMismatchError, InvalidInputError, Remedy
 from driftstore.facade.export import INDEX_STATE
 from driftstore.facade.paths import display, grouped
 from driftstore.facade.results import ImportReport
@@ -76,8 +76,10 @@ def read_import(source: Path, *, root: Path, force: bool) -> ImportPlan:
     paths = sorted(p for p in folder.glob("*.json") if p.is_file())
     if not paths:
         raise InvalidInputError(
-            f"{folder}: no v2 shards ({{category}}.json) here; run 'driftstore export' to "
-            "write them (drift 0.9 status folders are read by 'driftstore migrate')"
+            f"{folder}: no v2 shards ({{category}}.json) here; export them first (drift 0.9 "
+            "status folders are migrated, not imported)",
+            remedy=Remedy.EXPORT_SHARDS,
+            path=str(folder),
         )
     found: list[shards.ShardFile] = []
     failed: list[str] = []
@@ -101,8 +103,10 @@ def read_import(source: Path, *, root: Path, force: bool) -> ImportPlan:
                     else "; ".join(shard.problems)
                 )
                 raise ChecksumMismatchError(
-                    f"{name}: {detail}; nothing was imported — re-export the file, or run "
-                    "'driftstore import --force' to accept it as it is"
+                    f"{name}: {detail}; nothing was imported — re-export the file, or force "
+                    "the import to accept it as it is",
+                    remedy=Remedy.FORCE_IMPORT,
+                    path=name,
                 )
         found.append(shard)
     stamps = _index_stamps(folder.parent / "indexes") if folder.name == "patterns" else {}

@@ -16,7 +16,7 @@ from driftstore.errors import (
 )
 from driftstore.facade import backups
 from driftstore.facade.migrate import plan_migration
-from driftstore.facade.results import BackupInfo, MigrateReport, RestoreReport
+from driftstore.facade.results import BackupInfo, MigrateReport, RestoreReport, VersionInfo
 from driftstore.facade.store import PatternStore
 from driftstore.model.paths import DRIFT_DIR
 
@@ -77,3 +77,17 @@ def migrate_preview(
         return plan_migration(None, origin, dry_run=True).report
     with PatternStore(folder, create=False, store=store, project=project) as opened:
         return opened.migrate(origin, dry_run=True)
+
+
+def versions() -> VersionInfo:
+    """driftstore's version, SQLite's, and the schema version this code writes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from driftstore.engine import versions as engine_versions
+
+    try:
+        mine = version("driftstore")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        mine = "unknown"
+    found = engine_versions()
+    return VersionInfo(driftstore=mine, sqlite=found["sqlite"], schema=int(found["schema"]))

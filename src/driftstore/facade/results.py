@@ -54,6 +54,7 @@ __all__ = [
     "StatusReport",
     "VariantView",
     "VerifyReport",
+    "VersionInfo",
     "to_builtins",
 ]
 
@@ -260,6 +261,15 @@ class DiffReport(msgspec.Struct, rename="camel", kw_only=True):
     by_category: dict[str, CategoryDiff]
 
 
+# --- versions -------------------------------------------------------------------------------
+class VersionInfo(msgspec.Struct, kw_only=True):
+    """`--version`: this driftstore, the SQLite library it bundles, the schema it writes."""
+
+    driftstore: str
+    sqlite: str
+    schema: int
+
+
 # --- git ----------------------------------------------------------------------------------
 class MergeReport(msgspec.Struct, rename="camel", kw_only=True):
     """`merge-driver`: the file merged, how many patterns (or keys) came from the other
@@ -299,14 +309,18 @@ class IngestPreview(IngestReport, kw_only=True):
 
 
 class ExportReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`export`: the files written, left as they were (same bytes) and removed. (Lists of
+    files are named `...Files` in JSON: a bare `unchanged` or `removed` is a count in every
+    other report.)"""
+
     layout: str
     out: str
-    patterns: int = 0
-    written: list[str] = []
-    unchanged: list[str] = []
-    removed: list[str] = []
+    patterns: int = msgspec.field(default=0, name="patternCount")
+    written: list[str] = msgspec.field(default_factory=list, name="writtenFiles")
+    unchanged: list[str] = msgspec.field(default_factory=list, name="unchangedFiles")
+    removed: list[str] = msgspec.field(default_factory=list, name="removedFiles")
     #: stale legacy files left in place because they hold ids this store never had
-    kept: list[str] = []
+    kept: list[str] = msgspec.field(default_factory=list, name="keptFiles")
 
 
 class ImportReport(msgspec.Struct, rename="camel", kw_only=True):
@@ -358,7 +372,8 @@ class MigrateReport(msgspec.Struct, rename="camel", kw_only=True):
     backup: str | None = None
     dry_run: bool = False
     source: str = ""
-    files: int = 0
+    #: how many drift 0.9 files were read (`files` is a list of paths elsewhere)
+    files: int = msgspec.field(default=0, name="fileCount")
     duplicates: list[Duplicate] = []
     lake_only: int = 0
     level_disagreements: list[LevelDisagreement] = []

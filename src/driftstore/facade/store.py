@@ -17,7 +17,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from driftstore.engine import locate
 from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
-from driftstore.errors import DriftStoreError, InvalidInputError, PatternNotFoundError
+from driftstore.errors import (
+    AmbiguousIdError,
+    InvalidInputError,
+    PatternNotFoundError,
+    Remedy,
+    StoreNotFoundError,
+)
 from driftstore.facade import health, writes
 from driftstore.facade.results import (
     BackupInfo,
@@ -39,7 +45,7 @@ from driftstore.facade.results import (
 )
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Severity, Status
-from driftstore.model.paths import DRIFT_DIR, safe_relative_path
+from driftstore.model.paths import DRIFT_DIR, normalise_path, safe_relative_path
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
@@ -76,8 +82,10 @@ class PatternStore:
         self.location = locate(self.drift_dir, store, project)
         if engine is None:
             if not create and not self.location.exists():
-                raise DriftStoreError(
-                    f"{self.location.describe()}: no store here; run 'driftstore init' first"
+                raise StoreNotFoundError(
+                    f"{self.location.describe()}: no store here",
+                    remedy=Remedy.CREATE_STORE,
+                    path=str(self.root),
                 )
             engine = self.location.open(create=create, on_migration=self._backup_before_migration)
         self.engine = engine
@@ -161,17 +169,42 @@ class PatternStore:
         return writes.delete_pattern(self.engine, pattern_id, by=by)
 
     # --- decisions ---------------------------------------------------------------------
-    def set_status(self, ids: Sequence[str], target: Status, *, by: str | None = None) -> list[str]:
-        """Move every id to `target` in one transaction; one refused move refuses all."""
-        return writes.set_status(self.engine, ids, target, by=by)
+    def set_status(
+        self, ids: str | Sequence[str], target: Status | str, *, by: str | None = None
+    ) -> DecisionReport:
+        """Move every id to `target` in one transaction; one refused move refuses all; ids
+        already there are reported as unchanged (no history row)."""
+        return writes.set_status(self.engine, _ids(ids), _status(target), by=by)
 
-    def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> list[str]:
-        ids = [pattern_id] if isinstance(pattern_id, str) else list(pattern_id)
-        return self.set_status(ids, Status.APPROVED, by=by)
+    def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
+        """Approve one pattern or several (all or nothing)."""
+        return self.set_status(pattern_id, Status.APPROVED, by=by)
 
-    def ignore(self, pattern_id: str | Sequence[str], by: str | None = None) -> list[str]:
-        ids = [pattern_id] if isinstance(pattern_id, str) else list(pattern_id)
-        return self.set_status(ids, Status.IGNORED, by=by)
+    def ignore(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
+        """Ignore one pattern or several (all or nothing)."""
+        return self.set_status(pattern_id, Status.IGNORED, by=by)
+
+    def resolve_id(self, ref: str) -> str:
+        """The stored id `ref` names: itself, or the one id it is a unique prefix of (as
+        git takes a shortened commit id). PatternNotFoundError, or AmbiguousIdError
+        naming the candidates."""
+        if not isinstance(ref, str) or not ref:
+            raise InvalidInputError("give a pattern id")
+        with self.engine.read() as r:
+            if r.existing_ids([ref]):
+                return ref
+            found = r.ids_with_prefix(ref, limit=11)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise PatternNotFoundError(ref)
+        raise AmbiguousIdError(ref, found)
+
+    def project_path(self, path: str | Path) -> str:
+        """A path as the store spells it: relative to the project root, `/`-separated,
+        `..` resolved. Accepts absolute paths under the root (what editors send); refuses
+        a path outside it."""
+        return project_relative(self.root, path)
 
     def decide_where(
         self,
@@ -216,24 +249,26 @@ class PatternStore:
             )
 
     def by_file(
-        self, path: str, *, include_disabled: bool = True, fresh: bool = False
+        self, path: str, *, include_disabled: bool = False, fresh: bool = False
     ) -> list[FilePattern]:
         """Patterns with a location or outlier in `path`, sorted by id, each carrying only
         that file's locations and outliers plus its `effective` settings there (variants
         applied). A pattern a variant disables for this file is marked by
-        `effective.enabled == False`; `include_disabled=False` leaves such patterns out.
+        `effective.enabled == False` and left out unless `include_disabled` (as `file`
+        does). Absolute paths under the project root are accepted.
 
         The hot path: answered from the in-memory index, built on first use and kept
         current with this and other processes' writes; the patterns returned are shared
         with its cache, so treat them as read-only. `fresh=True` answers from the store
         instead, without building the index (what a one-shot process wants).
         """
+        file = self.project_path(path)
         if fresh:
             from driftstore.index import read_file_patterns
 
             with self.engine.read() as r:
-                return read_file_patterns(r, path, include_disabled=include_disabled)
-        return self._file_index().lookup(path, include_disabled=include_disabled)
+                return read_file_patterns(r, file, include_disabled=include_disabled)
+        return self._file_index().lookup(file, include_disabled=include_disabled)
 
     def _file_index(self) -> FileIndex:
         with self._index_lock:
@@ -292,7 +327,7 @@ class PatternStore:
         """
         from driftstore.facade.file_report import file_report
 
-        return file_report(self.engine, path, include_disabled=include_disabled)
+        return file_report(self.engine, self.project_path(path), include_disabled=include_disabled)
 
     # --- scans -------------------------------------------------------------------------
     def ingest(
@@ -606,6 +641,59 @@ def _replayable(scan: Any, drift_dir: Path) -> Iterator[Any]:
         shutil.copyfileobj(stream, copy)
         copy.flush()
         yield Path(copy.name)
+
+
+def _ids(value: str | Sequence[str]) -> list[str]:
+    """One id or a sequence of them (a single string is one id, not its characters)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes) or not isinstance(value, Sequence | set | frozenset):
+        raise InvalidInputError(
+            f"pattern ids: expected a string or a list of strings, got {value!r}"
+        )
+    ids = list(value)
+    bad = [v for v in ids if not isinstance(v, str)]
+    if bad:
+        raise InvalidInputError(f"pattern ids: {bad[0]!r} is not a string")
+    return ids
+
+
+def _status(value: Status | str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"status {value!r} is not valid; choose one of {', '.join(s.value for s in Status)}"
+        ) from None
+
+
+def project_relative(root: Path, path: str | Path) -> str:
+    """`path` relative to `root` in the store's spelling (see PatternStore.project_path)."""
+    import os
+    import posixpath
+
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError("give a file path")
+    if "\x00" in text:
+        raise InvalidInputError(f"{text!r}: a path cannot hold a NUL character")
+    if os.path.isabs(text):
+        for candidate in (os.path.normpath(text), os.path.realpath(text)):
+            try:
+                relative = Path(candidate).relative_to(root)
+            except ValueError:
+                continue
+            return relative.as_posix() or "."
+        raise InvalidInputError(
+            f"{text}: outside the project ({root}); give a path inside it", path=text
+        )
+    spelled = normalise_path(text)
+    clean = posixpath.normpath(spelled)
+    if clean == ".." or clean.startswith("../") or clean.startswith("/"):
+        raise InvalidInputError(
+            f"{text}: outside the project ({root}); give a path inside it", path=text
+        )
+    return clean
 
 
 def _sort_field(value: SortField | str) -> SortField:

@@ -11,7 +11,12 @@ from typing import Any
 import msgspec
 
 from driftstore.engine.base import Engine, HistoryRecord
-from driftstore.errors import InvalidInputError, PatternNotFoundError, VariantNotFoundError
+from driftstore.errors import (
+    InvalidInputError,
+    PatternNotFoundError,
+    Remedy,
+    VariantNotFoundError,
+)
 from driftstore.facade.results import VariantView
 from driftstore.model.clock import format_iso, parse_iso
 from driftstore.model.effective import Effective, is_active, resolve
@@ -168,7 +173,7 @@ def remove_variant(engine: Engine, variant_id: int, *, by: str | None = None) ->
         stored = w.remove_variant(variant_id)
         if stored is None:
             raise VariantNotFoundError(
-                f"variant {variant_id} not found; run 'driftstore variant list' to see the ids"
+                f"variant {variant_id} not found", remedy=Remedy.LIST_VARIANTS
             )
         w.record_history(
             [

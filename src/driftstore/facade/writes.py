@@ -19,6 +19,7 @@ from driftstore.errors import (
     PatternAlreadyExistsError,
     PatternNotFoundError,
 )
+from driftstore.facade.results import DecisionReport
 from driftstore.model.digest import content_hash, snapshot
 from driftstore.model.enums import HistoryAction, Status, can_move
 from driftstore.model.ids import pattern_id_for
@@ -103,7 +104,13 @@ def update_pattern(
             raise PatternNotFoundError(pattern_id)
         action = HistoryAction.UPDATED
         if "status" in changes:
-            target = Status(changes["status"])
+            try:
+                target = Status(changes["status"])
+            except ValueError:
+                raise InvalidInputError(
+                    f"update {pattern_id!r}: status {changes['status']!r} is not valid; choose "
+                    f"one of {', '.join(s.value for s in Status)}"
+                ) from None
             if target != stored.status:
                 check_move(pattern_id, stored.status, target)
                 action = HistoryAction(target.value) if target != Status.DISCOVERED else action
@@ -141,11 +148,17 @@ def delete_pattern(engine: Engine, pattern_id: str, *, by: str | None) -> bool:
     return True
 
 
-def set_status(engine: Engine, ids: Sequence[str], target: Status, *, by: str | None) -> list[str]:
-    """Move every id to `target` in one transaction; one refused move refuses all."""
+def set_status(
+    engine: Engine, ids: Sequence[str], target: Status, *, by: str | None
+) -> DecisionReport:
+    """Move every id to `target` in one transaction; one refused move refuses all. An id
+    already at `target` is left as it is (no history row) and reported as unchanged, so a
+    batch built by a filter does not fail on one member."""
     if not ids:
         raise InvalidInputError("give at least one pattern id")
     unique = list(dict.fromkeys(ids))
+    moved: list[str] = []
+    unchanged: list[str] = []
     with engine.write() as w:
         now = w.now
         moves: list[StatusChange] = []
@@ -154,7 +167,11 @@ def set_status(engine: Engine, ids: Sequence[str], target: Status, *, by: str | 
             stored = w.pattern(pattern_id, with_locations=False)
             if stored is None:
                 raise PatternNotFoundError(pattern_id)
+            if stored.status == target:
+                unchanged.append(pattern_id)
+                continue
             check_move(pattern_id, stored.status, target)
+            moved.append(pattern_id)
             old = {"status": stored.status.value}
             new: dict[str, Any] = {"status": target.value}
             if target == Status.APPROVED:
@@ -165,4 +182,4 @@ def set_status(engine: Engine, ids: Sequence[str], target: Status, *, by: str | 
             rows.append(HistoryRecord(pattern_id, HistoryAction(target.value), old, new, now, by))
         w.set_statuses(moves)
         w.record_history(rows)
-    return unique
+    return DecisionReport(status=target, ids=moved, unchanged=unchanged)

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import msgspec
 
 from driftstore.cli import render
 from driftstore.cli.shell import EXIT_FAILED, common_options, guarded, open_store
-
-
-def _without_ids(report: Any) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(report)
-    data.pop("changedIds", None)
-    return data
 
 
 @click.command()
@@ -62,10 +54,10 @@ def export(out: Path | None, layout: str, root: Path, as_json: bool) -> None:
 @guarded
 def import_(directory: Path | None, force: bool, root: Path, as_json: bool) -> None:
     """Load v2 shards (default: ROOT/.drift); all checksums are checked first."""
-    with open_store(root) as store:
+    with open_store(root, create=True) as store:
         report = store.import_(directory, force=force)
     if as_json:
-        render.emit_json(_without_ids(report))
+        render.emit_json(report)
         return
     render.line(
         f"imported {report.imported}, updated {report.updated}, unchanged {report.unchanged} "
@@ -112,10 +104,10 @@ def migrate(dry_run: bool, no_backup: bool, source: Path | None, root: Path, as_
 
         report = driftstore.migrate_preview(root, source)
     else:
-        with open_store(root) as store:
+        with open_store(root, create=True) as store:
             report = store.migrate(source, backup=not no_backup)
     if as_json:
-        render.emit_json(_without_ids(report))
+        render.emit_json(report)
         return
     verb = "would import" if dry_run else "imported"
     render.line(

@@ -15,7 +15,7 @@ from driftstore.cli.shell import common_options, guarded, open_store
 @guarded
 def init(root: Path, as_json: bool) -> None:
     """Create .drift/drift.db (safe to run again)."""
-    with open_store(root) as store:
+    with open_store(root, create=True) as store:
         path = store.info().location
     if as_json:
         render.emit_json({"database": path, "created": True})
@@ -31,7 +31,7 @@ def init(root: Path, as_json: bool) -> None:
 @guarded
 def ingest(source: str, prune: bool, dry_run: bool, root: Path, as_json: bool) -> None:
     """Merge a scan (JSON array, PatternFile or NDJSON) into the store."""
-    with open_store(root) as store, render.progress("ingesting") as advance:
+    with open_store(root, create=not dry_run) as store, render.progress("ingesting") as advance:
         report = store.ingest(source, prune=prune, on_progress=advance, dry_run=dry_run)
     if as_json:
         render.emit_json(report)

@@ -25,6 +25,7 @@ from driftstore.errors import (
     DriftStoreError,
     IntegrityError,
     NotADriftStoreError,
+    Remedy,
     SchemaTooNewError,
 )
 
@@ -50,7 +51,9 @@ def _check_file(path: Path) -> bool:
     if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise NotADriftStoreError(
             f"{path}: not a SQLite database (it was left untouched); move it aside, or restore a "
-            "backup with 'driftstore backup restore ID'"
+            "backup",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(path),
         )
     # SQLite writes whole pages only, and reads a missing tail of a page as zeros without
     # a word: a size that is not a whole number of pages is a truncated file
@@ -59,8 +62,9 @@ def _check_file(path: Path) -> bool:
     if not page_size or size % page_size:
         raise IntegrityError(
             f"{path}: the database file is truncated ({size} bytes is not a whole number of "
-            f"{page_size or 'its'}-byte pages; it was left untouched); run 'driftstore verify' "
-            "and restore a backup with 'driftstore backup restore ID'"
+            f"{page_size or 'its'}-byte pages; it was left untouched); restore a backup",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(path),
         )
     return False
 
@@ -139,7 +143,9 @@ class Database:
         if version > SCHEMA_VERSION:
             raise SchemaTooNewError(
                 f"{self.path}: written by a newer driftstore (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade driftstore to open it"
+                f"{SCHEMA_VERSION}); upgrade driftstore to open it",
+                remedy=Remedy.UPGRADE,
+                path=str(self.path),
             )
         if version == SCHEMA_VERSION:
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftstore.errors import IntegrityError
+from driftstore.errors import IntegrityError, Remedy
 
 #: what a store leaves beside its database: backup archives, v2 shards
 _BACKUP_SUFFIX = ".tar.zst"
@@ -41,6 +41,7 @@ def refuse_emptied(db_path: Path, drift_dir: Path) -> None:
         raise IntegrityError(
             f"{db_path}: the database file is empty (0 bytes) but {drift_dir.name}/ holds "
             f"{' and '.join(traces)} of a store, so the file was most likely truncated (it was "
-            "left untouched); restore a backup with 'driftstore backup restore ID' (see "
-            "'driftstore backup list'), or delete the file to start a new, empty store"
+            "left untouched); restore a backup, or delete the file to start a new, empty store",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(db_path),
         )

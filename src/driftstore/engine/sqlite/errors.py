@@ -12,6 +12,7 @@ from driftstore.errors import (
     DriftStoreError,
     IntegrityError,
     NotADriftStoreError,
+    Remedy,
     StorageFullError,
     StoreBusyError,
 )
@@ -34,34 +35,43 @@ def translate(
     if isinstance(exc, apsw.IOError) and system_errno in _NO_ROOM:
         return StorageFullError(
             f"{path}: no room to write ({os.strerror(system_errno or 0)}: the disk is full or "
-            "a size limit was hit); nothing was committed — free some space and run the "
-            "command again"
+            "a size limit was hit); nothing was committed — free some space and try again",
+            remedy=Remedy.FREE_SPACE,
+            path=str(path),
         )
     if isinstance(exc, apsw.BusyError | apsw.LockedError):
         return StoreBusyError(
-            f"{path}: another process kept the database busy past the timeout; retry when it is done"
+            f"{path}: another process kept the database busy past the timeout; retry when it "
+            "is done",
+            remedy=Remedy.RETRY,
+            path=str(path),
         )
     if isinstance(exc, apsw.FullError):
         return StorageFullError(
             f"{path}: the disk is full (or a size limit was hit); nothing was committed — "
-            "free some space and run the command again"
+            "free some space and try again",
+            remedy=Remedy.FREE_SPACE,
+            path=str(path),
         )
     if isinstance(exc, apsw.NotADBError):
         return NotADriftStoreError(
-            f"{path}: not a SQLite database; move it aside or restore one with "
-            "'driftstore backup restore ID'"
+            f"{path}: not a SQLite database; move it aside or restore a backup",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(path),
         )
     if isinstance(exc, apsw.CorruptError):
         return IntegrityError(
-            f"{path}: the database is corrupt; run 'driftstore verify' and restore a backup with "
-            "'driftstore backup restore ID'"
+            f"{path}: the database is corrupt; check it and restore a backup",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(path),
         )
     if isinstance(exc, apsw.SQLError) and any(m in str(exc) for m in _SCHEMA_GONE):
         # driftstore's own statements name only tables and columns its schema has: one
         # that is missing was lost from the file (a damaged sqlite_schema, or a hand edit)
         return IntegrityError(
-            f"{path}: the database's schema is damaged ({exc}); run 'driftstore verify' and "
-            "restore a backup with 'driftstore backup restore ID'"
+            f"{path}: the database's schema is damaged ({exc}); check it and restore a backup",
+            remedy=Remedy.RESTORE_BACKUP,
+            path=str(path),
         )
     if isinstance(
         exc, apsw.IOError | apsw.CantOpenError | apsw.PermissionsError | apsw.ReadOnlyError

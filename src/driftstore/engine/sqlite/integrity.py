@@ -26,10 +26,7 @@ _LOCATIONS_OF = f"SELECT {_LOCATION_SELECT} FROM pattern_locations WHERE pattern
 _first = itemgetter(0)
 #: the one way a row's raw values fail to read (the digest check reads nothing else)
 _NOT_UTF8 = "holds text that is not UTF-8"
-_WAY_OUT = (
-    "(damaged on disk, or changed outside driftstore); restore a backup with "
-    "'driftstore backup restore ID'"
-)
+_WAY_OUT = "(damaged on disk, or changed outside driftstore); restore a backup"
 
 
 def _scan(

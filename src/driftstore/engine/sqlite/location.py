@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from driftstore.engine.base import MigrationHook, SnapshotInfo, StoreLocation
 from driftstore.engine.sqlite.emptied import refuse_emptied
-from driftstore.errors import DriftStoreError
+from driftstore.errors import DriftStoreError, Remedy, StoreNotFoundError
 
 if TYPE_CHECKING:
     from driftstore.engine.sqlite.engine import SqliteEngine
@@ -36,7 +36,9 @@ class SqliteLocation(StoreLocation):
         from driftstore.engine.sqlite.engine import SqliteEngine
 
         if not create and not self.exists():
-            raise DriftStoreError(f"{self.db_path}: no store here")
+            raise StoreNotFoundError(
+                f"{self.db_path}: no store here", remedy=Remedy.CREATE_STORE, path=str(self.db_path)
+            )
         if create:
             try:
                 self.drift_dir.mkdir(exist_ok=True)
@@ -113,3 +115,12 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def versions() -> dict[str, str]:
+    """The SQLite library's version and the schema version this code writes."""
+    import apsw
+
+    from driftstore.engine.sqlite.schema import SCHEMA_VERSION
+
+    return {"sqlite": apsw.sqlite_lib_version(), "schema": str(SCHEMA_VERSION)}

@@ -1,0 +1,53 @@
+"""Finding a project's store the way git finds `.git`, and saying what a folder without one
+holds (drift 0.9 data, v2 shards, backups), so a face can name the way in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from driftstore.model.paths import DRIFT_DIR
+
+DB_FILE = "drift.db"
+_LEGACY_STATUSES = ("discovered", "approved", "ignored")
+
+
+class FolderContents(msgspec.Struct, rename="camel", kw_only=True):
+    """What a project folder's `.drift/` holds besides a store."""
+
+    root: str
+    store: bool
+    legacy: bool
+    shards: bool
+    backups: bool
+
+
+def find_root(start: str | Path = ".") -> Path | None:
+    """The nearest folder at or above `start` whose `.drift/` holds a store, or None."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DRIFT_DIR / DB_FILE).is_file():
+            return folder
+    return None
+
+
+def folder_contents(root: str | Path) -> FolderContents:
+    drift = Path(root) / DRIFT_DIR
+    patterns = drift / "patterns"
+    legacy = (
+        any(
+            (patterns / status).is_dir() and any((patterns / status).glob("*.json"))
+            for status in _LEGACY_STATUSES
+        )
+        or (drift / "lake" / "patterns").is_dir()
+    )
+    shards = patterns.is_dir() and any(p.is_file() for p in patterns.glob("*.json"))
+    backups = (drift / "backups").is_dir() and any((drift / "backups").glob("*.tar.zst"))
+    return FolderContents(
+        root=str(root),
+        store=(drift / DB_FILE).is_file(),
+        legacy=legacy,
+        shards=shards,
+        backups=backups,
+    )
