@@ -27,10 +27,10 @@ from driftstore.engine.sqlite import examples as example_sql
 from driftstore.engine.sqlite import integrity
 from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.facade.paths import grouped
-from driftstore.formats import shard_fast
 from driftstore.formats.canonical import canonical_fast
 from driftstore.formats.checksum import v2_checksum, v2_checksum_of_parts
 from driftstore.formats.shards import encode_v2_shard, v2_entry
+from driftstore.formats.shards import fast as shard_fast
 from driftstore.model.pattern import Location
 from tests.factories import make_pattern
 from tests.formats.strategies import patterns

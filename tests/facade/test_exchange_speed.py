@@ -21,8 +21,10 @@ import xxhash
 import driftstore
 from driftstore.engine.sqlite import bookkeeping as exchange_sql
 from driftstore.facade import export as exchange
-from driftstore.formats import atomic, shard_fast, shards
+from driftstore.formats import atomic, shards
 from driftstore.formats.shards import encode_v2_shard, entries_checksum, read_v2_shard, v2_entry
+from driftstore.formats.shards import fast as shard_fast
+from driftstore.formats.shards import read as shard_read
 from tests.factories import make_pattern
 from tests.sqlite_access import database
 
@@ -108,13 +110,13 @@ def test_a_second_read_of_the_same_bytes_is_not_decoded_again(
     first = read_v2_shard(data, path="api.json", expected_category="api")
     assert first.checksum_ok and not first.problems
     calls: list[object] = []
-    real = shard_fast.canonical_entry
+    real = shard_read.canonical_entry
 
     def counted(raw: object) -> object:
         calls.append(raw)
         return real(raw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(shard_fast, "canonical_entry", counted)
+    monkeypatch.setattr(shard_read, "canonical_entry", counted)
     again = read_v2_shard(bytes(data), path="other/api.json", expected_category="api")
     assert calls == []
     assert (again.path, again.computed, again.claimed, again.last_updated) == (
@@ -164,11 +166,11 @@ def test_the_checksum_pass_structs_are_declared_in_canonical_order() -> None:
 
 
 def test_the_remembered_reads_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shards, "_CHECKED", {})
-    monkeypatch.setattr(shards, "_CHECKED_MAX", 2)
+    monkeypatch.setattr(shard_read, "_CHECKED", {})
+    monkeypatch.setattr(shard_read, "_CHECKED_MAX", 2)
     files = [_shard().replace(b'"Pattern p1"', f'"Pattern {n}"'.encode()) for n in "abc"]
     for data in files:
         read_v2_shard(data, path="api.json", expected_category="api")
-    assert list(shards._CHECKED) == [xxhash.xxh3_128_digest(data) for data in files[1:]]
+    assert list(shard_read._CHECKED) == [xxhash.xxh3_128_digest(data) for data in files[1:]]
     assert not shards.is_v2_shard(files[0][:-3])  # neither remembered nor a whole file
     assert [shards.is_v2_shard(data) for data in files] == [True, True, True]

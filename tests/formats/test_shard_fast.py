@@ -17,8 +17,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftstore.formats import shard_entries, shard_fast
 from driftstore.formats.canonical import canonical_fast, es_decoder
+from driftstore.formats.shards import entries as shard_entries
+from driftstore.formats.shards import fast as shard_fast
 from driftstore.formats.shards import v2_entry
 from driftstore.model.pattern import Pattern
 from tests.factories import make_pattern

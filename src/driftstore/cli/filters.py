@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from driftstore import ConfidenceLevel, PatternFilter, Severity, Status
+from driftstore import CATEGORIES, ConfidenceLevel, PatternFilter, Severity, Status
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +30,11 @@ NAMES = (
 def filter_options(fn: F) -> F:
     options = [
         click.option(
-            "--category", "categories", multiple=True, help="Only this category (repeatable)."
+            "--category",
+            "categories",
+            multiple=True,
+            type=click.Choice(sorted(CATEGORIES)),
+            help="Only this category (repeatable).",
         ),
         click.option(
             "--status",

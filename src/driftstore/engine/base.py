@@ -162,7 +162,7 @@ class SnapshotInfo(NamedTuple):
 
 
 #: What `Reader.pattern_rows` passes to its `make`, per location row in stored order (the
-#: names of `formats.shard_fast.ExportLocation`'s fields): None is an absent key; a number
+#: names of `formats.shards.fast.ExportLocation`'s fields): None is an absent key; a number
 #: with an integral value (confidence, deviation score) comes as an int, as JavaScript
 #: writes it; `outlier_reason` is set for rows of the locations list only, `reason` for
 #: rows of the outliers list; `flag` (None when 0) holds bits: 1 the row belongs to the

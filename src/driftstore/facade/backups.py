@@ -29,6 +29,7 @@ from pathlib import Path
 
 from driftstore.engine.base import Engine, SnapshotInfo, StoreLocation
 from driftstore.errors import (
+    AmbiguousIdError,
     BackupNotFoundError,
     DriftStoreError,
     InvalidInputError,
@@ -223,6 +224,27 @@ def prune_backups(drift_dir: Path, keep: int) -> list[str]:
     return [info.id for info in reversed(doomed)]
 
 
+def resolve_backup(drift_dir: Path, ref: str) -> str:
+    """The backup id `ref` names: `latest`, a whole id, or a unique prefix of one."""
+    found = list_backups(drift_dir)
+    if ref == "latest":
+        if not found:
+            raise BackupNotFoundError(
+                f"no backups in {backups_dir(drift_dir)}", remedy=Remedy.LIST_BACKUPS
+            )
+        return found[0].id
+    ids = [b.id for b in found]
+    if ref in ids:
+        return ref
+    matches = [i for i in ids if i.startswith(ref)] if ref else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise AmbiguousIdError(ref, matches, what="backup")
+    _archive_path(drift_dir, ref)  # the one-line "not found"
+    return ref
+
+
 # --- restore ---------------------------------------------------------------------------
 def restore_backup(
     engine: Engine | None,
@@ -241,6 +263,7 @@ def restore_backup(
     failure leaves the store as it was; a failure while checking the archive also removes
     the safety backup it had started.
     """
+    backup_id = resolve_backup(drift_dir, backup_id)
     archive = _archive_path(drift_dir, backup_id)
     folder = backups_dir(drift_dir)
     try:

@@ -7,7 +7,7 @@ has no patterns left, and rebuilds the index files. `lastUpdated` (and the index
 so two exports of an unchanged store are byte-identical.
 
 A million location rows pass through a v2 export: they reach the writer as structs built
-in C from SQL rows (`shard_fast.LeanLocation`), each shard is one encoding plus one
+in C from SQL rows (`fast.LeanLocation`), each shard is one encoding plus one
 canonical encoding for its checksum, and files are written by a thread of their own while
 the next shard is built.
 """
@@ -31,7 +31,7 @@ from driftstore.errors import (
 )
 from driftstore.facade.paths import display, grouped
 from driftstore.facade.results import ExportReport
-from driftstore.formats import legacy, legacy_write, shard_fast, shards
+from driftstore.formats import legacy, legacy_write, shards
 from driftstore.formats.atomic import (
     fsync_dir,
     read_if_exists,
@@ -40,6 +40,7 @@ from driftstore.formats.atomic import (
     write_atomic,
 )
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum, encode_index, index_contents
+from driftstore.formats.shards import fast
 from driftstore.model.clock import now_iso
 from driftstore.model.enums import CATEGORY_SET
 from driftstore.model.pattern import Pattern
@@ -221,17 +222,17 @@ def _v2_entries(
 ) -> list[dict[str, Any]]:
     """The category's v2 entries, each pattern also listed under its files in `by_file`.
 
-    Location rows arrive as writer structs (`shard_fast.LeanLocation`); a pattern with a row
+    Location rows arrive as writer structs (`fast.LeanLocation`); a pattern with a row
     the fast path cannot write exactly takes the general Location path instead.
     """
     entries = []
-    rows_of = r.category_rows(category, shard_fast.LeanLocation)
+    rows_of = r.category_rows(category, fast.LeanLocation)
     for p, lean in rows_of:
         rows: list[Any] = lean
-        ready = shard_fast.export_lists(rows)
-        if ready == shard_fast.NEEDS_FULL_ROWS:
-            rows = r.pattern_rows(p.id, shard_fast.ExportLocation)
-            ready = shard_fast.export_lists(rows)
+        ready = fast.export_lists(rows)
+        if ready == fast.NEEDS_FULL_ROWS:
+            rows = r.pattern_rows(p.id, fast.ExportLocation)
+            ready = fast.export_lists(rows)
         if isinstance(ready, str):
             stored = r.pattern(p.id)
             assert stored is not None

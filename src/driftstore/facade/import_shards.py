@@ -27,7 +27,7 @@ from driftstore.errors import ChecksumMismatchError, InvalidInputError, Remedy
 from driftstore.facade.export import INDEX_STATE
 from driftstore.facade.paths import display, grouped
 from driftstore.facade.results import ImportReport
-from driftstore.formats import shard_entries, shards
+from driftstore.formats import shards
 from driftstore.formats.atomic import read_if_exists
 from driftstore.formats.indexes import INDEX_NAMES, content_checksum
 from driftstore.model.digest import fingerprints, snapshot
@@ -132,7 +132,7 @@ def apply_import(engine: Engine, plan: ImportPlan) -> ImportReport:
             seen: dict[str, str] = {}
             for shard in found:
                 reason = "import --force" if shard.path in failed else "import"
-                for item in shard_entries.decode_v2_entries(shard):
+                for item in shards.decode_v2_entries(shard):
                     _import_one(
                         w,
                         item,
@@ -156,7 +156,7 @@ def apply_import(engine: Engine, plan: ImportPlan) -> ImportReport:
 
 def _import_one(
     w: Writer,
-    item: shard_entries.ImportedEntry,
+    item: shards.ImportedEntry,
     path: str,
     reason: str,
     states: dict[str, PatternState],
@@ -231,5 +231,5 @@ def _import_one(
     report.updated += 1
 
 
-def _replace_children(w: Writer, pattern_id: str, item: shard_entries.ImportedEntry) -> None:
+def _replace_children(w: Writer, pattern_id: str, item: shards.ImportedEntry) -> None:
     w.replace_children(pattern_id, item.variants or [], item.examples or [])

@@ -50,7 +50,7 @@ def restore(
     a restore exists for): what cannot be read is then moved aside, not lost."""
     folder = _folder(root)
     drift_dir = folder / DRIFT_DIR
-    backups.backup_info(drift_dir, backup_id)  # an unknown id fails before anything is opened
+    backup_id = backups.resolve_backup(drift_dir, backup_id)  # unknown: fails before opening
     location = locate(drift_dir, store, project)
     if location.exists():
         try:

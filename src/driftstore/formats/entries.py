@@ -7,11 +7,14 @@ each level's `__extras__` slot so they survive a round trip.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from driftstore.errors import InvalidInputError
+from driftstore.formats.canonical import MAX_NESTING, nests_deeper_than
 from driftstore.formats.text import json_problem
 from driftstore.model.pattern import (
     EXTRAS_KEY,
@@ -104,6 +107,8 @@ def decode_entry(
         raise InvalidInputError(f"{_label(raw, where)}: {describe_validation_error(exc)}") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{where}: {json_problem(raw, exc)}") from None
+    except RecursionError:
+        raise InvalidInputError(f"{where}: {TOO_DEEP}") from None
     if not p.category and category is not None:
         p.category = category
     return _finish(p, where, clean_paths)
@@ -113,7 +118,7 @@ def _label(raw: bytes | memoryview, where: str) -> str:
     """`where (id 'x')` when the entry's id can be read, so a user can find the entry."""
     try:
         obj = _any_decoder.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return where
     pid = obj.get("id") if isinstance(obj, dict) else None
     return f"{where} (id {pid!r})" if isinstance(pid, str) else where
@@ -124,10 +129,43 @@ def _decode_any(raw: bytes | memoryview, where: str) -> Any:
         return _any_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{where}: {json_problem(raw, exc)}") from None
+    except RecursionError:
+        raise InvalidInputError(f"{where}: {TOO_DEEP}") from None
+
+
+#: the one nesting limit for free-form values (unknown keys, custom metadata, variant
+#: config): what a scan may hold is what export writes and import reads back
+TOO_DEEP = f"a value nests deeper than {MAX_NESTING} levels; flatten it"
+_extras = attrgetter("extras")
+
+
+def check_nesting(p: Pattern, *, where: str) -> None:
+    """Refuse free-form values nested deeper than MAX_NESTING (the writers recurse into
+    them, so deeper input would fail later, on export)."""
+    m = p.metadata
+    for name, value in (
+        ("entry", p.extras),
+        ("detector", p.detector.extras),
+        ("detector.config", p.detector.config.extras),
+        ("confidence", p.confidence.extras),
+        ("metadata", m.extras),
+        ("metadata.custom", m.custom),
+        ("metadata.version", m.version),
+    ):
+        if value is not UNSET and nests_deeper_than(value):
+            raise InvalidInputError(f"{where}: {name}: {TOO_DEEP}")
+    for name, items in (("locations", p.locations), ("outliers", p.outliers)):
+        extras = list(map(_extras, items))
+        if extras.count(UNSET) == len(extras):
+            continue  # the common case, decided in C
+        for index, value in enumerate(extras):
+            if value is not UNSET and nests_deeper_than(value):
+                raise InvalidInputError(f"{where}: {name}[{index}]: {TOO_DEEP}")
 
 
 def _finish(p: Pattern, where: str, clean_paths: set[str] | None = None) -> Pattern:
     label = f"{where} (id {p.id!r})"
+    check_nesting(p, where=label)
     if not p.category:
         raise InvalidInputError(
             f"{label}: category: missing; every scan entry must name its category"

@@ -40,8 +40,8 @@ from driftstore.formats.canonical import (
     nests_deeper_than,
 )
 from driftstore.formats.checksum import legacy_checksum_of_bytes, unified_checksum
-from driftstore.formats.entries import entry_from_builtins
-from driftstore.formats.shards import V2_VERSION, check_nesting, is_v2_shard
+from driftstore.formats.entries import check_nesting, entry_from_builtins
+from driftstore.formats.shards import V2_VERSION, is_v2_shard
 from driftstore.formats.text import json_problem
 from driftstore.model.enums import CATEGORY_SET, Status
 from driftstore.model.pattern import Pattern

@@ -19,7 +19,7 @@ from typing import IO
 import msgspec
 
 from driftstore.errors import InvalidInputError
-from driftstore.formats.entries import decode_entry
+from driftstore.formats.entries import TOO_DEEP, decode_entry
 from driftstore.formats.text import json_problem, utf8_problem
 from driftstore.model.pattern import Pattern
 
@@ -66,12 +66,36 @@ def read_scan(source: str | Path | IO[bytes]) -> Iterator[Pattern]:
     yield from _from_stream(source, getattr(source, "name", "<stream>"))
 
 
-def _first_byte(data: bytes | mmap.mmap) -> int:
-    for i in range(min(len(data), 4096)):
-        if data[i] not in b" \t\r\n\xef\xbb\xbf":
-            return data[i]
-    stripped = bytes(data).lstrip()
-    return stripped[0] if stripped else -1
+_BOM = b"\xef\xbb\xbf"
+
+
+def _body(data: bytes | mmap.mmap) -> memoryview:
+    """The input without a UTF-8 byte order mark (leading blank lines stay: JSON skips
+    them, and NDJSON line numbers count them)."""
+    view = memoryview(data)
+    return view[3:] if bytes(view[:3]) == _BOM else view
+
+
+def _first_byte(data: memoryview) -> int:
+    found = _NOT_BLANK.search(data[:4096]) or _NOT_BLANK.search(data)
+    return data[found.start()] if found is not None else -1
+
+
+def _first_line(data: memoryview) -> bytes:
+    """The first line that is not blank (what tells NDJSON from a whole document)."""
+    start = 0
+    size = len(data)
+    while start < size:
+        end = bytes(data[start : start + 65536]).find(b"\n")
+        stop = size if end < 0 and start + 65536 >= size else (start + end if end >= 0 else -1)
+        if stop < 0:  # a first line longer than 64 KiB: find its end the slow way
+            rest = bytes(data[start:]).find(b"\n")
+            stop = size if rest < 0 else start + rest
+        line = bytes(data[start:stop])
+        if line.strip():
+            return line
+        start = stop + 1
+    return b""
 
 
 def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
@@ -92,15 +116,19 @@ def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
 
 
 def _from_stream(stream: IO[bytes], name: str) -> Iterator[Pattern]:
+    """A stream is read whole, then exactly like a file (the same rules and messages);
+    NDJSON on a pipe is decoded line by line as it arrives."""
     first = stream.readline()
-    while first and not first.strip():
+    skipped = 0
+    while first and not first.strip(b" \t\r\n" + _BOM):
+        skipped += 1
         first = stream.readline()
     if not first:
         raise InvalidInputError(
             f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON"
         )
-    if _is_ndjson_line(first):
-        yield from _ndjson_lines(_chain(first, stream), name)
+    if _is_ndjson_line(first.removeprefix(_BOM)):
+        yield from _ndjson_lines(_chain(first.removeprefix(_BOM), stream), name, skipped)
         return
     yield from _from_whole(first + stream.read(), name)
 
@@ -112,24 +140,23 @@ def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
 
 def _is_ndjson_line(line: bytes) -> bool:
     """A first line that is a whole JSON object without `patterns` starts NDJSON."""
-    text = line.strip().lstrip(b"\xef\xbb\xbf")
+    text = line.strip().removeprefix(_BOM)
     if not text.startswith(b"{"):
         return False
     try:
         obj = msgspec.json.decode(text)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         # an object line with bad bytes is still a line: let the line reader name it
         return utf8_problem(text) is not None
     return isinstance(obj, dict) and "patterns" not in obj
 
 
 def _from_buffer(data: mmap.mmap, name: str) -> Iterator[Pattern]:
-    if _first_byte(data) == ord("{"):
-        end = data.find(b"\n")
-        if _is_ndjson_line(data[: end if end >= 0 else len(data)]):
-            yield from _ndjson_mapped(data, name)
-            return
-    yield from _from_whole(data, name)
+    body = _body(data)
+    if _first_byte(body) == ord("{") and _is_ndjson_line(_first_line(body)):
+        yield from _ndjson_mapped(data, name)
+        return
+    yield from _from_whole(body, name)
 
 
 def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[Pattern]:
@@ -158,8 +185,9 @@ def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[Pattern]:
             released = upto
 
 
-def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
-    first = _first_byte(data)
+def _from_whole(data: bytes | memoryview, name: str) -> Iterator[Pattern]:
+    body = _body(data) if isinstance(data, bytes) else data
+    first = _first_byte(body)
     if first == -1:
         raise InvalidInputError(
             f"{name}: empty input; a scan is a JSON array, a PatternFile or NDJSON"
@@ -167,18 +195,26 @@ def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
     category: str | None = None
     try:
         if first == ord("["):
-            entries = _array_decoder.decode(data)
+            entries = _array_decoder.decode(body)
         elif first == ord("{"):
-            head = _file_decoder.decode(data)
+            head = _file_decoder.decode(body)
             entries, category = head.patterns, head.category
         else:
             raise InvalidInputError(
                 f"{name}: not a scan; expected a JSON array, a PatternFile object or NDJSON"
             )
     except msgspec.ValidationError as exc:
-        raise InvalidInputError(f"{name}: not a scan ({str(exc).replace('`', '')})") from None
+        raise InvalidInputError(f"{name}: not a scan ({_what_instead(body, exc)})") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{name}: {json_problem(data, exc)}") from None
+        problem = json_problem(body, exc)
+        if first == ord("{") and "trailing characters" in str(exc):
+            problem = (
+                "several JSON objects one after another, each over several lines; NDJSON needs "
+                "one whole object per line (or give a JSON array)"
+            )
+        raise InvalidInputError(f"{name}: {problem}") from None
+    except RecursionError:
+        raise InvalidInputError(f"{name}: {TOO_DEEP}") from None
     clean: set[str] = set()
     for index, raw in enumerate(entries):
         yield decode_entry(
@@ -186,9 +222,22 @@ def _from_whole(data: bytes | mmap.mmap, name: str) -> Iterator[Pattern]:
         )
 
 
-def _ndjson_lines(lines: IO[bytes] | Iterator[bytes], name: str) -> Iterator[Pattern]:
+def _what_instead(body: memoryview, exc: msgspec.ValidationError) -> str:
+    """Why an object is not a PatternFile: most often one entry on its own."""
+    text = str(exc).replace("`", "")
+    if "missing required field" in text and "patterns" in text:
+        return (
+            "one object without 'patterns': a single entry goes in a JSON array, several "
+            "go one whole object per line (NDJSON)"
+        )
+    return text
+
+
+def _ndjson_lines(
+    lines: IO[bytes] | Iterator[bytes], name: str, skipped: int = 0
+) -> Iterator[Pattern]:
     clean: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=1 + skipped):
         if not line.strip():
             continue
         yield decode_entry(line, where=f"{name}: line {number}", clean_paths=clean)

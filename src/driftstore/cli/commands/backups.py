@@ -76,8 +76,9 @@ def list_(root: Path, as_json: bool) -> None:
 @common_options
 @guarded
 def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
-    """Replace the database with backup ID, after checking it; the current state is
-    backed up first (or, if unreadable, moved aside into .drift/backups/)."""
+    """Replace the store's content with backup ID ('latest', or a unique prefix of an id),
+    after checking it; the current state is backed up first (or, if unreadable, moved aside
+    into .drift/backups/)."""
     import driftstore
 
     report = driftstore.restore(root, backup_id, thorough=thorough)

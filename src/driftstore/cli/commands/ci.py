@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from driftstore import Severity, Status
+from driftstore import CATEGORIES, Severity, Status
 from driftstore.cli import render
 from driftstore.cli.shell import EXIT_FAILED, common_options, guarded, open_store
 
@@ -108,7 +108,13 @@ def _text(report: object) -> None:
     help="Patterns with this status (repeatable; default approved).",
 )
 @click.option("--min-severity", type=_SEVERITIES, default="hint", show_default=True)
-@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(sorted(CATEGORIES)),
+    help="Only this category (repeatable).",
+)
 @click.option(
     "--include-suppressed",
     is_flag=True,

@@ -93,12 +93,17 @@ def list_(
 @click.option(
     "--as-of", "as_of", help="As it was at this ISO-8601 time or backup id (from history)."
 )
+@click.option("--all", "show_all", is_flag=True, help="List every location and history row.")
 @common_options
 @guarded
-def show(pattern_id: str, as_of: str | None, root: Path, as_json: bool) -> None:
-    """One pattern with locations, outliers, variants, examples and history."""
+def show(pattern_id: str, as_of: str | None, show_all: bool, root: Path, as_json: bool) -> None:
+    """One pattern with locations, outliers, variants, examples and history (ID may be a
+    unique prefix of an id)."""
     with open_store(root) as store:
-        found = (store.as_of(as_of) if as_of else store).describe(pattern_id)
+        if as_of:
+            found = store.as_of(as_of).describe(pattern_id)
+        else:
+            found = store.describe(store.resolve_id(pattern_id))
     if as_json:
         render.emit_json(found)
         return
@@ -116,13 +121,23 @@ def show(pattern_id: str, as_of: str | None, root: Path, as_json: bool) -> None:
             ("outliers", len(detail["outliers"])),
         ],
     )
-    rows = [(loc["file"], loc["line"], loc["column"], "") for loc in detail["locations"][:20]]
-    rows += [
-        (loc["file"], loc["line"], loc["column"], loc.get("reason", "outlier"))
-        for loc in detail["outliers"][:20]
-    ]
-    if rows:
-        render.table("locations (first 20 of each)", ("file", "line", "col", "outlier"), rows)
+    spots = [(loc, "") for loc in detail["locations"]]
+    spots += [(loc, loc.get("reason") or "outlier") for loc in detail["outliers"]]
+    shown, more = render.capped(spots, None if show_all else 20)
+    if shown:
+        render.table(
+            f"locations and outliers ({len(spots)})",
+            ("file:line:col", "outlier"),
+            [
+                (
+                    f"{loc['file']}:{loc['line']}:{loc['column']}",
+                    reason or str((loc.get("isOutlier") is True and "outlier") or ""),
+                )
+                for loc, reason in shown
+            ],
+        )
+    if more:
+        render.line(more)
     if detail["variants"]:
         render.table(
             "variants",
@@ -162,11 +177,14 @@ def show(pattern_id: str, as_of: str | None, root: Path, as_json: bool) -> None:
             [(r["id"], r["name"], r["status"], r["confidence"]) for r in detail["related"]],
         )
     if detail["history"]:
+        changes, more = render.capped(detail["history"], None if show_all else 20)
         render.table(
             "history",
             ("at", "action", "by"),
-            [(h["at"], h["action"], h.get("by") or "") for h in detail["history"][:20]],
+            [(h["at"], h["action"], h.get("by") or "") for h in changes],
         )
+        if more:
+            render.line(more)
 
 
 @click.command(name="file")
@@ -176,9 +194,10 @@ def show(pattern_id: str, as_of: str | None, root: Path, as_json: bool) -> None:
     is_flag=True,
     help="Also list patterns a variant disables for PATH (marked enabled: false).",
 )
+@click.option("--all", "show_all", is_flag=True, help="List every spot of every pattern.")
 @common_options
 @guarded
-def file_(path: str, include_disabled: bool, root: Path, as_json: bool) -> None:
+def file_(path: str, include_disabled: bool, show_all: bool, root: Path, as_json: bool) -> None:
     """Patterns with a location or outlier in PATH (the editor's question), with the
     settings their variants give PATH."""
     with open_store(root) as store:
@@ -188,21 +207,28 @@ def file_(path: str, include_disabled: bool, root: Path, as_json: bool) -> None:
         return
     answer = render.builtins(report)
     render.table(
-        f"{len(answer['patterns'])} patterns in {answer['file']}",
-        ("id", "name", "status", "severity", "lines"),
+        f"{len(answer['patterns'])} patterns in {answer['file']} (line:col, ! = outlier)",
+        ("id", "name", "status", "severity", "where"),
         [
             (
                 p["id"],
                 p["name"],
                 p["status"] + ("" if p["effective"]["enabled"] else " (disabled here)"),
                 p["effective"]["severity"],
-                ", ".join(
-                    str(loc["line"]) + ("!" if loc["isOutlier"] else "") for loc in p["locations"]
-                ),
+                _spots(p["locations"], show_all),
             )
             for p in answer["patterns"]
         ],
     )
+
+
+def _spots(locations: list[dict[str, Any]], show_all: bool) -> str:
+    """`12:4, 40:1!` for a pattern's spots in one file, at most ten unless --all."""
+    shown, more = render.capped(locations, None if show_all else 10)
+    text = ", ".join(
+        f"{loc['line']}:{loc['column']}{'!' if loc['isOutlier'] else ''}" for loc in shown
+    )
+    return text + (f" … {len(locations) - len(shown)} more" if more else "")
 
 
 def _decision(target: Status) -> click.Command:
@@ -234,10 +260,7 @@ def _decision(target: Status) -> click.Command:
             raise click.UsageError(f"give the IDs to {verb}, or filters such as --category")
         with open_store(root) as store:
             if ids:
-                flt = PatternFilter(ids=list(ids))
-                missing = sorted(set(ids) - {s.id for s in store.query(flt, limit=None).patterns})
-                if missing:
-                    store.require(missing[0])  # one line naming the unknown id
+                flt = PatternFilter(ids=[store.resolve_id(i) for i in ids])
             report = store.decide_where(flt, target, by=by, dry_run=dry_run)
         if as_json:
             render.emit_json(report)
@@ -253,38 +276,36 @@ def _decision(target: Status) -> click.Command:
 @click.command()
 @click.argument("pattern_id", metavar="[ID]", required=False)
 @click.option("--since", help="Only changes at or after this ISO-8601 time.")
-@click.option("--limit", type=click.IntRange(min=0), help="At most N entries (newest first).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most N entries (newest first); 0 for all.",
+)
 @common_options
 @guarded
 def history(
-    pattern_id: str | None, since: str | None, limit: int | None, root: Path, as_json: bool
+    pattern_id: str | None, since: str | None, limit: int, root: Path, as_json: bool
 ) -> None:
     """The change log, newest first."""
+    wanted = None if limit == 0 else limit + 1  # one more says whether there are more
     with open_store(root) as store:
         if pattern_id is not None:
             store.require_id(pattern_id)
-        entries = store.history(pattern_id, since=since, limit=limit)
+        entries = store.history(pattern_id, since=since, limit=wanted)
+    more = wanted is not None and len(entries) > limit
+    entries = entries[:limit] if more else entries
     if as_json:
-        render.emit_json(
-            [
-                {
-                    "patternId": e.pattern_id,
-                    "action": e.action,
-                    "at": e.at,
-                    "by": e.by,
-                    "reason": e.reason,
-                    "old": e.old,
-                    "new": e.new,
-                }
-                for e in entries
-            ]
-        )
+        render.emit_json(entries)
         return
     render.table(
-        f"{len(entries)} changes",
+        f"{len(entries)} changes" + (" (newest)" if more else ""),
         ("at", "pattern", "action", "by", "note"),
         [(e.at, e.pattern_id, e.action, e.by or "", e.reason or "") for e in entries],
     )
+    if more:
+        render.line(f"more: --limit {limit * 2} (or 0 for all), or --since TIME")
 
 
 COMMANDS: list[click.Command] = [

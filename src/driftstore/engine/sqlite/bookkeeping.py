@@ -206,7 +206,7 @@ def load_category(conn: apsw.Connection | apsw.Cursor, category: str) -> list[Pa
 
 
 #: Location rows for the v2 writer, one column per field of the writer's row structs
-#: (`formats.shard_fast.LeanLocation` / `ExportLocation`, same names, same order; NULL is an
+#: (`formats.shards.fast.LeanLocation` / `ExportLocation`, same names, same order; NULL is an
 #: absent key). Integral REALs come back as INTEGER, as JavaScript writes them. `flag` (NULL
 #: when 0) holds what a row needs, as bits: 1 it belongs to the outliers list, 2 it has a
 #: column only the full row has (endLine, endColumn, snippet), 4 the general path

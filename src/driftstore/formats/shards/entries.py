@@ -1,7 +1,7 @@
 """A checked v2 shard's entries -> validated patterns with their variants and examples
 (the import side of `shards`).
 
-Entries decode in C into Patterns (`shard_fast.decode_pattern`); anything that path cannot
+Entries decode in C into Patterns (`fast.decode_pattern`); anything that path cannot
 take (an error to name, unknown keys to keep) goes through builtins. Paths that
 could leave the project, records pointing elsewhere and absurdly nested values are refused
 with the file, the entry and the field named.
@@ -15,12 +15,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from msgspec import UNSET
 
 from driftstore.errors import InvalidInputError
-from driftstore.formats import shard_fast
-from driftstore.formats.canonical import MAX_NESTING, nests_deeper_than
-from driftstore.formats.entries import entry_from_builtins
+from driftstore.formats.canonical import nests_deeper_than
+from driftstore.formats.entries import TOO_DEEP, check_nesting, entry_from_builtins
+from driftstore.formats.shards.fast import decode_pattern
 from driftstore.formats.text import json_problem
 from driftstore.model.paths import safe_relative_path
 from driftstore.model.pattern import EXTRAS_KEY, Pattern
@@ -32,7 +31,7 @@ from driftstore.model.validate import (
 )
 
 if TYPE_CHECKING:
-    from driftstore.formats.shards import ShardFile
+    from driftstore.formats.shards.read import ShardFile
 
 _plain_decoder = msgspec.json.Decoder()
 
@@ -44,33 +43,7 @@ class ImportedEntry:
     examples: list[Example] | None
 
 
-_TOO_DEEP = f"nests deeper than {MAX_NESTING} levels; flatten it"
-_extras = attrgetter("extras")
 _file = attrgetter("file")
-
-
-def check_nesting(p: Pattern, *, where: str) -> None:
-    """Refuse free-form values (unknown keys, custom metadata) nested absurdly deep: the
-    writers recurse into them, so such input would fail later, on export."""
-    m = p.metadata
-    for name, value in (
-        ("entry", p.extras),
-        ("detector", p.detector.extras),
-        ("detector.config", p.detector.config.extras),
-        ("confidence", p.confidence.extras),
-        ("metadata", m.extras),
-        ("metadata.custom", m.custom),
-        ("metadata.version", m.version),
-    ):
-        if value is not UNSET and nests_deeper_than(value):
-            raise InvalidInputError(f"{where}: {name}: a value {_TOO_DEEP}")
-    for name, items in (("locations", p.locations), ("outliers", p.outliers)):
-        extras = list(map(_extras, items))
-        if extras.count(UNSET) == len(extras):
-            continue  # the common case, decided in C
-        for index, value in enumerate(extras):
-            if value is not UNSET and nests_deeper_than(value):
-                raise InvalidInputError(f"{where}: {name}[{index}]: a value {_TOO_DEEP}")
 
 
 def _paths_look_clean(p: Pattern, clean: set[str]) -> bool:
@@ -98,7 +71,7 @@ def _paths_look_clean(p: Pattern, clean: set[str]) -> bool:
 
 
 def _decode_entry(raw: msgspec.Raw, *, where: str, category: str, clean: set[str]) -> ImportedEntry:
-    fast = shard_fast.decode_pattern(raw, category)
+    fast = decode_pattern(raw, category)
     if fast is None:
         pattern, raw_variants, raw_examples, label = _decode_general(
             raw, where=where, category=category, clean=clean
@@ -114,7 +87,7 @@ def _decode_entry(raw: msgspec.Raw, *, where: str, category: str, clean: set[str
     examples = _records(raw_examples, "examples", Example, pattern.id, label)
     for v in variants or []:
         if v.config_override is not None and nests_deeper_than(v.config_override):
-            raise InvalidInputError(f"{label}: variants: configOverride {_TOO_DEEP}")
+            raise InvalidInputError(f"{label}: variants: configOverride {TOO_DEEP}")
     for v in variants or []:
         if v.scope_path is not None:
             v.scope_path = safe_relative_path(v.scope_path, what=f"{label}: variant scopePath")
