@@ -21,6 +21,7 @@ class Remedy:
     CREATE_STORE = "create-store"  # no store here yet
     EXPORT_SHARDS = "export-shards"  # no shards to import: write them first
     FORCE_IMPORT = "force-import"  # a shard fails its checksum: re-export or force
+    FORCE_PRUNE = "force-prune"  # a prune that would delete most discovered patterns
     FREE_SPACE = "free-space"
     RETRY = "retry"  # another process held the store: try again
     UPGRADE = "upgrade"  # written by a newer driftstore

@@ -60,7 +60,7 @@ def test_backup_create_list_restore_prune(project: Run, root: Path) -> None:
     some = [p["id"] for p in project("list", "--json", "--limit", "3").json()["patterns"]]
     assert project("ignore", *some).code == 0
     shard = sorted(APPROVED.glob("*.json"))[0]
-    scan = project("ingest", str(shard), "--prune", "--json").json()
+    scan = project("ingest", str(shard), "--prune", "--force", "--json").json()
     assert scan["removed"] > 100 and scan["backup"].endswith("-ingest-prune")
     assert project("status", "--json").json()["totalPatterns"] < 100
 

@@ -282,7 +282,7 @@ def test_ingest_with_prune_backs_up_first(filled: driftstore.PatternStore) -> No
     before = state(filled)
     plain = filled.ingest([make_pattern("p0", files=["a.ts"])])
     assert plain.backup is None and filled.backups() == []
-    report = filled.ingest([make_pattern("p0", files=["a.ts"])], prune=True)
+    report = filled.ingest([make_pattern("p0", files=["a.ts"])], prune=True, force=True)
     assert report.removed == 19
     assert report.backup is not None and report.backup.endswith("-ingest-prune")
     assert [b.id for b in filled.backups()] == [report.backup]
@@ -294,7 +294,8 @@ def test_ingest_with_prune_backs_up_first(filled: driftstore.PatternStore) -> No
 def test_a_schema_migration_backs_up_the_old_database_first(
     filled: driftstore.PatternStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from driftstore.engine.sqlite import connection, schema
+    from driftstore.engine.sqlite import connection
+    from driftstore.engine.sqlite import migrations as schema
 
     root = filled.root
     filled.close()

@@ -97,7 +97,7 @@ def _plain_content_hash(p: Pattern) -> str:
         p.subcategory,
         p.method,
         p.detector,
-        p.confidence,
+        msgspec.structs.replace(p.confidence, level=p.confidence.effective_level),
         p.severity,
         p.auto_fixable,
         m.source,

@@ -10,7 +10,7 @@ import pytest
 import driftstore
 from driftstore import NotADriftStoreError, SchemaTooNewError
 from driftstore.engine.sqlite.connection import Database
-from driftstore.engine.sqlite.schema import SCHEMA_VERSION
+from driftstore.engine.sqlite.migrations import SCHEMA_VERSION
 from tests.sqlite_access import database, db_path
 
 SEED_COLUMNS = {

@@ -25,7 +25,8 @@ from driftstore.engine.rows import (
     location_rows,
     pattern_row,
 )
-from driftstore.engine.sqlite.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from driftstore.engine.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
+from driftstore.engine.sqlite.schema import APPLICATION_ID
 from driftstore.formats import shards
 from driftstore.formats.scan import read_scan
 from driftstore.model.digest import content_hash
@@ -82,13 +83,13 @@ def _reference(tmp: Path, scans: dict[str, Path]) -> dict[str, tuple[State, int]
         pass
     states["empty"] = open_and_check(root)
     with driftstore.open(root) as store:
-        store.ingest(scans["A"], prune=True)
+        store.ingest(scans["A"], prune=True, force=True)
     states["A"] = open_and_check(root)
     with driftstore.open(root) as store:
-        store.ingest(scans["B"], prune=True)
+        store.ingest(scans["B"], prune=True, force=True)
     states["B"] = open_and_check(root)
     with driftstore.open(root) as store:
-        store.ingest(scans["A"], prune=True)
+        store.ingest(scans["A"], prune=True, force=True)
     states["BA"] = open_and_check(root)
     return states
 

@@ -26,7 +26,7 @@ from driftstore.engine.rows import (
     pattern_row,
 )
 from driftstore.engine.sqlite import integrity
-from driftstore.engine.sqlite.schema import MIGRATIONS
+from driftstore.engine.sqlite.migrations import MIGRATIONS
 from driftstore.model.digest import content_hash
 from tests.conftest import REAL_DRIFT
 from tests.factories import make_pattern

@@ -23,7 +23,7 @@ from tests.sqlite_access import database
 
 
 def _ingest(store: Any, args: list[str]) -> object:
-    return store.ingest(args[0], prune="--prune" in args[1:])
+    return store.ingest(args[0], prune="--prune" in args[1:], force=True)
 
 
 def _export(store: Any, args: list[str]) -> object:

@@ -24,6 +24,7 @@ HINTS = {
         "write them with 'driftstore export'; drift 0.9 folders are read by 'driftstore migrate'"
     ),
     Remedy.FORCE_IMPORT: "or run 'driftstore import --force' to accept it as it is",
+    Remedy.FORCE_PRUNE: "add --force to prune anyway; a backup is taken first",
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from driftstore.cli.commands import COMMANDS
-from driftstore.cli.shell import EXIT_FAILED, EXIT_USAGE, GlobalOptions, fail
+from driftstore.cli.shell import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, GlobalOptions, fail
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(
             "interrupted; what had been committed stays and what had not was rolled back "
             "(see 'driftstore history')",
-            130,
+            EXIT_INTERRUPTED,
         )
     try:
         sys.stdout.flush()

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 ROOT_ENV = "DRIFTSTORE_ROOT"
 
 #: errors that mean the caller asked for something that cannot be (exit 2, like usage)

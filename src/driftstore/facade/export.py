@@ -27,6 +27,7 @@ from driftstore.engine.base import Engine, Reader
 from driftstore.errors import (
     IntegrityError,
     InvalidInputError,
+    ReadOnlyStoreError,
     Remedy,
 )
 from driftstore.facade.paths import display, grouped
@@ -166,11 +167,14 @@ def _export(engine: Engine, out_dir: Path, *, layout: str, root: Path) -> Export
     with _Writer(root, report, layout) as writer:
         _write_files(engine, writer, patterns_dir, indexes_dir)
     if writer.new_states or writer.dropped_states:
-        with engine.write() as w:
-            for (category, status), (checksum, stamp) in writer.new_states.items():
-                w.put_export_state(category, layout, status, checksum, stamp)
-            for category, status in writer.dropped_states:
-                w.drop_export_state(category, layout, status)
+        try:
+            with engine.write() as w:
+                for (category, status), (checksum, stamp) in writer.new_states.items():
+                    w.put_export_state(category, layout, status, checksum, stamp)
+                for category, status in writer.dropped_states:
+                    w.drop_export_state(category, layout, status)
+        except ReadOnlyStoreError:
+            pass  # a read-only store exports all the same; it cannot remember the stamps
     return report
 
 

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
-from driftstore.errors import InvalidInputError
+from driftstore.errors import InvalidInputError, Remedy
 from driftstore.facade.results import IngestPreview, IngestReport
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
@@ -101,6 +101,7 @@ def merge_scan(
     prune: bool = False,
     on_progress: Callable[[int], None] | None = None,
     before_prune: Callable[[], str] | None = None,
+    force: bool = False,
 ) -> IngestReport:
     """`before_prune` is called (and its backup id reported) only once the whole scan has
     been read and validated and prune has something to delete. It runs inside the write
@@ -150,6 +151,14 @@ def merge_scan(
             for pid, state in states.items()
             if prune and pid not in seen and state.status == Status.DISCOVERED.value
         ]
+        discovered = sum(1 for state in states.values() if state.status == Status.DISCOVERED.value)
+        if doomed and len(doomed) * 2 > discovered and not force:
+            raise InvalidInputError(
+                f"this scan would delete {len(doomed)} of the {discovered} discovered patterns "
+                "(more than half): an empty or cut-off scan looks like this; nothing was "
+                "written — check the scan, or force the prune",
+                remedy=Remedy.FORCE_PRUNE,
+            )
         if doomed and before_prune is not None:
             report.backup = before_prune()
         removed: list[HistoryRecord] = []

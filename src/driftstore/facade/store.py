@@ -9,7 +9,7 @@ engine that passes the contract suite tomorrow.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,8 @@ from driftstore.errors import (
     Remedy,
     StoreNotFoundError,
 )
-from driftstore.facade import health, writes
+from driftstore.facade import health, inputs, writes
+from driftstore.facade.inputs import checked
 from driftstore.facade.results import (
     BackupInfo,
     CheckReport,
@@ -46,13 +47,13 @@ from driftstore.facade.results import (
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Severity, Status
 from driftstore.model.paths import DRIFT_DIR, normalise_path, safe_relative_path
+from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
     from driftstore.facade.timeline import StoreAsOf
     from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
-    from driftstore.model.pattern import Pattern
     from driftstore.model.records import Example, HistoryEntry, Variant
 
 # Heavy modules (archives, shard formats, migration, scan parsing) are imported inside the
@@ -135,55 +136,70 @@ class PatternStore:
         return self.engine.changes_since(generation)
 
     # --- single patterns ---------------------------------------------------------------
-    def add(self, pattern: Pattern, *, by: str | None = None) -> Pattern:
-        """Insert one new pattern; PatternAlreadyExistsError if the id is taken."""
-        return self.add_many([pattern], by=by)[0]
+    @checked
+    def add(self, pattern: Pattern | Mapping[str, Any], *, by: str | None = None) -> Pattern:
+        """Insert one new pattern (a Pattern or a dict in the scan-entry shape);
+        PatternAlreadyExistsError if the id is taken."""
+        return writes.add_patterns(self.engine, [inputs.pattern(pattern)], by=by)[0]
 
-    def add_many(self, items: Iterable[Pattern], *, by: str | None = None) -> list[Pattern]:
+    @checked
+    def add_many(
+        self, items: Iterable[Pattern | Mapping[str, Any]], *, by: str | None = None
+    ) -> list[Pattern]:
         """Insert new patterns in one transaction: all of them, or none."""
-        return writes.add_patterns(self.engine, items, by=by)
+        return writes.add_patterns(self.engine, inputs.patterns(items), by=by)
 
+    @checked
     def get(self, pattern_id: str) -> Pattern | None:
         with self.engine.read() as r:
             return r.pattern(pattern_id)
 
+    @checked
     def require(self, pattern_id: str) -> Pattern:
         found = self.get(pattern_id)
         if found is None:
             raise PatternNotFoundError(pattern_id)
         return found
 
+    @checked
     def exists(self, pattern_id: str) -> bool:
         with self.engine.read() as r:
             return bool(r.existing_ids([pattern_id]))
 
-    def count(self, filter: PatternFilter | None = None) -> int:
+    @checked
+    def count(self, filter: PatternFilter | Mapping[str, Any] | None = None) -> int:
         return self.query(filter, limit=0).total
 
+    @checked
     def update(self, pattern_id: str, *, by: str | None = None, **changes: Any) -> Pattern:
         """Change fields of one pattern (history: updated, or approved/ignored for status)."""
         return writes.update_pattern(self.engine, pattern_id, changes, by=by)
 
+    @checked
     def delete(self, pattern_id: str, *, by: str | None = None) -> bool:
         """Remove a pattern and everything hanging off it. False if it was not there."""
         return writes.delete_pattern(self.engine, pattern_id, by=by)
 
     # --- decisions ---------------------------------------------------------------------
+    @checked
     def set_status(
         self, ids: str | Sequence[str], target: Status | str, *, by: str | None = None
     ) -> DecisionReport:
         """Move every id to `target` in one transaction; one refused move refuses all; ids
         already there are reported as unchanged (no history row)."""
-        return writes.set_status(self.engine, _ids(ids), _status(target), by=by)
+        return writes.set_status(self.engine, inputs.ids(ids), inputs.status(target), by=by)
 
+    @checked
     def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
         """Approve one pattern or several (all or nothing)."""
         return self.set_status(pattern_id, Status.APPROVED, by=by)
 
+    @checked
     def ignore(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
         """Ignore one pattern or several (all or nothing)."""
         return self.set_status(pattern_id, Status.IGNORED, by=by)
 
+    @checked
     def resolve_id(self, ref: str) -> str:
         """The stored id `ref` names: itself, or the one id it is a unique prefix of (as
         git takes a shortened commit id). PatternNotFoundError, or AmbiguousIdError
@@ -200,15 +216,17 @@ class PatternStore:
             raise PatternNotFoundError(ref)
         raise AmbiguousIdError(ref, found)
 
+    @checked
     def project_path(self, path: str | Path) -> str:
         """A path as the store spells it: relative to the project root, `/`-separated,
         `..` resolved. Accepts absolute paths under the root (what editors send); refuses
         a path outside it."""
         return project_relative(self.root, path)
 
+    @checked
     def decide_where(
         self,
-        filter: PatternFilter,
+        filter: PatternFilter | Mapping[str, Any],
         target: Status | str,
         *,
         by: str | None = None,
@@ -217,7 +235,7 @@ class PatternStore:
         """Approve or ignore every pattern `filter` selects, in one transaction (all or
         nothing, one history row per pattern moved); those already there are reported as
         unchanged. `dry_run` says what would move and writes nothing."""
-        wanted = Status(target)
+        wanted = inputs.status(target)
         if wanted == Status.DISCOVERED:
             raise InvalidInputError("a decision is approved or ignored")
         selected = self.query(filter, limit=None).patterns
@@ -228,24 +246,25 @@ class PatternStore:
         return DecisionReport(status=wanted, ids=moving, unchanged=unchanged, dry_run=dry_run)
 
     # --- reading many ------------------------------------------------------------------
+    @checked
     def query(
         self,
-        filter: PatternFilter | None = None,
+        filter: PatternFilter | Mapping[str, Any] | None = None,
         sort: Sort | SortField | str | None = None,
         offset: int = 0,
         limit: int | None = None,
         *,
         cursor: str | None = None,
+        descending: bool | None = None,
     ) -> QueryResult:
-        if sort is None:
-            sort = Sort()
-        elif not isinstance(sort, Sort):
-            sort = Sort(field=_sort_field(sort))
+        """One page of patterns. `filter` is a PatternFilter or a dict of its fields;
+        `sort` a field name ('-confidence' sorts descending, as does descending=True)."""
+        order = inputs.sort(sort, descending)
         if offset < 0 or (limit is not None and limit < 0):
             raise InvalidInputError("offset and limit must be 0 or more")
         with self.engine.read() as r:
             return r.query(
-                filter or PatternFilter(), sort, offset=offset, limit=limit, cursor=cursor
+                inputs.pattern_filter(filter), order, offset=offset, limit=limit, cursor=cursor
             )
 
     def by_file(
@@ -278,6 +297,7 @@ class PatternStore:
                 self._index = FileIndex(self.engine)
             return self._index
 
+    @checked
     def status(self) -> StatusReport:
         """Totals by status, category and confidence level; locations and outliers; per
         category counts by status (`categories`); `health`, 0-100 (`facade.health`); and
@@ -287,6 +307,7 @@ class PatternStore:
             generation = r.generation()
         return health.status_report(stats, generation)
 
+    @checked
     def history(
         self,
         id: str | None = None,
@@ -305,6 +326,7 @@ class PatternStore:
         with self.engine.read() as r:
             return r.history(id, since=since, limit=limit)
 
+    @checked
     def require_id(self, pattern_id: str) -> None:
         """PatternNotFoundError unless the id is stored or has history (deleted ones do)."""
         with self.engine.read() as r:
@@ -312,6 +334,7 @@ class PatternStore:
                 return
         raise PatternNotFoundError(pattern_id)
 
+    @checked
     def describe(self, pattern_id: str) -> PatternDetail:
         """`show`: the v2 entry plus category, variants (each marked `expired` or not),
         examples, history, and related patterns (same category and subcategory)."""
@@ -319,6 +342,7 @@ class PatternStore:
 
         return describe(self.engine, pattern_id)
 
+    @checked
     def file_report(self, path: str, *, include_disabled: bool = False) -> FileReport:
         """`file`: patterns touching PATH (summary, their locations there, and the effective
         settings for PATH), disabled ones only with include_disabled.
@@ -330,16 +354,20 @@ class PatternStore:
         return file_report(self.engine, self.project_path(path), include_disabled=include_disabled)
 
     # --- scans -------------------------------------------------------------------------
+    @checked
     def ingest(
         self,
-        entries: Iterable[Pattern] | str | Path | IO[bytes],
+        entries: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes],
         prune: bool = False,
         *,
         on_progress: Callable[[int], None] | None = None,
         dry_run: bool = False,
+        force: bool = False,
     ) -> IngestReport | IngestPreview:
         """Merge a scan (patterns, or a path / '-' / stream of scan JSON) into the store;
-        `dry_run` only says what would change (`changes`) and writes nothing."""
+        `dry_run` only says what would change (`changes`) and writes nothing. A prune
+        that would delete more than half of the discovered patterns (what an empty or
+        cut-off scan does) is refused unless `force`."""
         from driftstore.facade.ingest import merge_scan, preview_scan
 
         source = self._scan_entries(entries)
@@ -351,9 +379,11 @@ class PatternStore:
             prune=prune,
             on_progress=on_progress,
             before_prune=lambda: self.backup("ingest-prune"),
+            force=force,
         )
 
     # --- time travel -------------------------------------------------------------------
+    @checked
     def as_of(self, moment: str) -> StoreAsOf:
         """The store as it was at `moment` (an ISO-8601 time or a backup id), read-only,
         from history: `status`, `query`, `get`, `describe`, `history`, `exists`."""
@@ -361,6 +391,7 @@ class PatternStore:
 
         return StoreAsOf(self.engine, self.drift_dir, resolve_moment(moment, self.drift_dir))
 
+    @checked
     def diff(self, since: str | None = None, until: str | None = None) -> DiffReport:
         """What changed after `since` up to `until` (ISO-8601 times or backup ids; None:
         from the beginning / up to now): patterns added and removed, status moves (who,
@@ -374,6 +405,7 @@ class PatternStore:
         return diff(self.engine, start, end)
 
     # --- CI: the gate and code scanning -----------------------------------------------
+    @checked
     def check(
         self,
         scan: Iterable[Pattern] | str | Path | IO[bytes] | None = None,
@@ -403,6 +435,7 @@ class PatternStore:
                 report.ingest = self.ingest(source)
         return report
 
+    @checked
     def sarif_log(
         self,
         *,
@@ -433,34 +466,50 @@ class PatternStore:
         )
 
     def _scan_entries(
-        self, source: Iterable[Pattern] | str | Path | IO[bytes]
+        self, source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes]
     ) -> Iterable[Pattern]:
         from driftstore.formats.scan import read_scan
         from driftstore.model.validate import validated
 
         if isinstance(source, str | Path) or hasattr(source, "read"):
             return read_scan(source)  # type: ignore[arg-type]
-        return (validated(p, where=f"pattern {p.id!r}") for p in source)
+        if isinstance(source, Mapping | bytes | Pattern):
+            raise InvalidInputError(
+                "a scan is a path, '-', a binary stream, or a list of patterns or entry dicts"
+            )
+        if not isinstance(source, Iterable):
+            raise InvalidInputError(
+                f"a scan is a path, '-', a binary stream, or a list of patterns; got "
+                f"{type(source).__name__}"
+            )
+        return (
+            validated(inputs.pattern(p, f"scan entry {n + 1}"), where=f"scan entry {n + 1}")
+            for n, p in enumerate(source)
+        )
 
     # --- backups -----------------------------------------------------------------------
+    @checked
     def backup(self, reason: str = "manual") -> str:
         """Archive a consistent snapshot under .drift/backups/; returns the backup id."""
         from driftstore.facade.backups import create_backup
 
         return create_backup(self.engine.snapshot_to, self.drift_dir, reason)
 
+    @checked
     def backups(self) -> list[BackupInfo]:
         """Every backup, newest first."""
         from driftstore.facade.backups import list_backups
 
         return list_backups(self.drift_dir)
 
+    @checked
     def prune_backups(self, keep: int) -> list[str]:
         """Delete all but the `keep` newest backups; returns the deleted ids."""
         from driftstore.facade.backups import prune_backups
 
         return prune_backups(self.drift_dir, keep)
 
+    @checked
     def restore(self, backup_id: str, *, thorough: bool = False) -> RestoreReport:
         """Make a backup the store's content, after checking it and backing up the current
         state: one commit, which every open connection (here and in other processes) sees
@@ -474,6 +523,7 @@ class PatternStore:
         )
 
     # --- files: export, import, verify, migrate -----------------------------------------
+    @checked
     def export(self, out_dir: str | Path | None = None, layout: str = "v2") -> ExportReport:
         """Write the shards and index files (formats.md) under `out_dir` (default .drift/)."""
         from driftstore.facade.export import export_store
@@ -481,6 +531,7 @@ class PatternStore:
         out = Path(out_dir) if out_dir is not None else self.drift_dir
         return export_store(self.engine, out, layout=layout, root=self.root)
 
+    @checked
     def import_(self, dir: str | Path | None = None, force: bool = False) -> ImportReport:
         """Load v2 shards; every checksum is checked before anything is written."""
         from driftstore.facade import import_shards
@@ -492,6 +543,7 @@ class PatternStore:
         report.backup = backup_id
         return report
 
+    @checked
     def verify(self) -> VerifyReport:
         """Database integrity checks plus the checksum of every pattern file present."""
         from driftstore.facade.paths import display
@@ -502,6 +554,7 @@ class PatternStore:
             name = display(Path(name), self.root)
         return verify_store(self.engine, self.drift_dir, root=self.root, name=name)
 
+    @checked
     def migrate(
         self, source: str | Path | None = None, *, dry_run: bool = False, backup: bool = True
     ) -> MigrateReport:
@@ -516,6 +569,7 @@ class PatternStore:
         )
 
     # --- variants and examples ---------------------------------------------------------
+    @checked
     def add_variant(
         self,
         pattern_id: str,
@@ -546,6 +600,7 @@ class PatternStore:
         )
         return variants.add_variant(self.engine, variant, by=by)
 
+    @checked
     def variants(self, pattern_id: str | None = None) -> list[Variant]:
         """Variants of one pattern, or of all, oldest first (expired ones included)."""
         with self.engine.read() as r:
@@ -553,6 +608,7 @@ class PatternStore:
                 raise PatternNotFoundError(pattern_id)
             return r.variants(pattern_id)
 
+    @checked
     def variant_views(self, pattern_id: str | None = None) -> list[VariantView]:
         """`variant list`: the variants as JSON, each with `expired`."""
         from driftstore.facade.variants import variant_view
@@ -560,12 +616,14 @@ class PatternStore:
         now = datetime.now(UTC)
         return [variant_view(v, now) for v in self.variants(pattern_id)]
 
+    @checked
     def remove_variant(self, variant_id: int, *, by: str | None = None) -> Variant:
         """Delete one variant (history: updated, 'variant removed'); VariantNotFoundError."""
         from driftstore.facade.variants import remove_variant
 
         return remove_variant(self.engine, variant_id, by=by)
 
+    @checked
     def effective_for(self, pattern_id: str, path: str) -> Effective:
         """The pattern's settings for the file at `path`, its active variants applied."""
         from driftstore.facade.variants import effective_for
@@ -573,6 +631,7 @@ class PatternStore:
         file = safe_relative_path(path, what="file")
         return effective_for(self.engine, pattern_id, file, datetime.now(UTC))
 
+    @checked
     def add_example(
         self,
         pattern_id: str,
@@ -590,6 +649,7 @@ class PatternStore:
         example = examples.read_example(self.root, pattern_id, file, lines, positive=not bad)
         return examples.add_example(self.engine, example, by=by)
 
+    @checked
     def examples(self, pattern_id: str) -> list[Example]:
         """The stored examples of one pattern, oldest first."""
         with self.engine.read() as r:
@@ -597,11 +657,13 @@ class PatternStore:
                 raise PatternNotFoundError(pattern_id)
             return r.examples(pattern_id)
 
+    @checked
     def remove_example(self, example_id: int, *, by: str | None = None) -> Example:
         from driftstore.facade.examples import remove_example
 
         return remove_example(self.engine, example_id, by=by)
 
+    @checked
     def examples_for(self, pattern_id: str, max: int = 3, context: int = 5) -> list[Example]:
         """Fresh (unstored) examples cut from the project around the pattern's locations,
         `context` lines either side; missing or unreadable files are skipped."""
@@ -643,35 +705,13 @@ def _replayable(scan: Any, drift_dir: Path) -> Iterator[Any]:
         yield Path(copy.name)
 
 
-def _ids(value: str | Sequence[str]) -> list[str]:
-    """One id or a sequence of them (a single string is one id, not its characters)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, bytes) or not isinstance(value, Sequence | set | frozenset):
-        raise InvalidInputError(
-            f"pattern ids: expected a string or a list of strings, got {value!r}"
-        )
-    ids = list(value)
-    bad = [v for v in ids if not isinstance(v, str)]
-    if bad:
-        raise InvalidInputError(f"pattern ids: {bad[0]!r} is not a string")
-    return ids
-
-
-def _status(value: Status | str) -> Status:
-    try:
-        return Status(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"status {value!r} is not valid; choose one of {', '.join(s.value for s in Status)}"
-        ) from None
-
-
 def project_relative(root: Path, path: str | Path) -> str:
     """`path` relative to `root` in the store's spelling (see PatternStore.project_path)."""
     import os
     import posixpath
 
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(f"a file path must be a string, not {type(path).__name__}")
     text = os.fspath(path)
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError("give a file path")
@@ -694,15 +734,6 @@ def project_relative(root: Path, path: str | Path) -> str:
             f"{text}: outside the project ({root}); give a path inside it", path=text
         )
     return clean
-
-
-def _sort_field(value: SortField | str) -> SortField:
-    try:
-        return SortField(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"cannot sort by {value!r}; choose one of {', '.join(f.value for f in SortField)}"
-        ) from None
 
 
 def open(

@@ -33,7 +33,9 @@ def _content_digest(p: Pattern, lists: tuple[bytes, bytes]) -> str:
         p.subcategory,
         p.method,
         p.detector,
-        p.confidence,
+        # the level a store keeps is the effective one: an entry that leaves it out and
+        # the same entry read back from a store (or its shard) are the same evidence
+        msgspec.structs.replace(p.confidence, level=p.confidence.effective_level),
         p.severity,
         p.auto_fixable,
         m.source,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from driftstore.cli import render
-from driftstore.cli.shell import common_options, guarded, open_store
+from driftstore.cli.shell import EXIT_INTERRUPTED, common_options, fail, guarded, open_store
 
 
 @click.command()
@@ -27,12 +27,23 @@ def init(root: Path, as_json: bool) -> None:
 @click.argument("source", metavar="FILE|-")
 @click.option("--prune", is_flag=True, help="Delete discovered patterns the scan did not see.")
 @click.option("--dry-run", is_flag=True, help="Show what the scan would change; write nothing.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --prune: delete even when that is more than half of the discovered patterns.",
+)
 @common_options
 @guarded
-def ingest(source: str, prune: bool, dry_run: bool, root: Path, as_json: bool) -> None:
+def ingest(source: str, prune: bool, dry_run: bool, force: bool, root: Path, as_json: bool) -> None:
     """Merge a scan (JSON array, PatternFile or NDJSON) into the store."""
     with open_store(root, create=not dry_run) as store, render.progress("ingesting") as advance:
-        report = store.ingest(source, prune=prune, on_progress=advance, dry_run=dry_run)
+        before = store.generation
+        try:
+            report = store.ingest(
+                source, prune=prune, on_progress=advance, dry_run=dry_run, force=force
+            )
+        except KeyboardInterrupt:
+            _interrupted(store.generation != before and not dry_run)
     if as_json:
         render.emit_json(report)
     elif dry_run:
@@ -48,6 +59,18 @@ def ingest(source: str, prune: bool, dry_run: bool, root: Path, as_json: bool) -
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}" + (f" (backup {report.backup})" if report.backup else "")
         )
+
+
+def _interrupted(stored: bool) -> None:
+    """Ctrl-C during ingest: say which side of the commit it landed on. The store's
+    generation moves only when the write committed, so it tells the two apart."""
+    if stored:
+        fail(
+            "interrupted after the scan was stored: it is in the store (see 'driftstore "
+            "status'); only this report was lost",
+            EXIT_INTERRUPTED,
+        )
+    fail("interrupted before the scan was stored: nothing was written", EXIT_INTERRUPTED)
 
 
 @click.command()

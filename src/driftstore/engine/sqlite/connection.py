@@ -8,23 +8,27 @@ WAL snapshots, so they never see half of a write.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import apsw
 
 from driftstore.engine.damage import DAMAGED_DATA, damaged
 from driftstore.engine.sqlite.errors import translate
-from driftstore.engine.sqlite.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEED_TABLES
+from driftstore.engine.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
+from driftstore.engine.sqlite.schema import APPLICATION_ID, SEED_TABLES
 from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import (
     DriftStoreError,
     IntegrityError,
     NotADriftStoreError,
+    ReadOnlyStoreError,
     Remedy,
     SchemaTooNewError,
 )
@@ -69,6 +73,17 @@ def _check_file(path: Path) -> bool:
     return False
 
 
+def _writable(path: Path) -> bool:
+    """Whether this process may write the database file, its folder, and any -wal/-shm
+    file beside it (a WAL database needs all of them, even to read)."""
+    sidecars = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    return (
+        os.access(path, os.W_OK)
+        and os.access(path.parent, os.W_OK)
+        and all(os.access(p, os.W_OK) for p in sidecars if p.exists())
+    )
+
+
 def _configure(conn: apsw.Connection, busy_timeout_ms: int) -> None:
     conn.set_busy_timeout(busy_timeout_ms)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -100,15 +115,24 @@ class Database:
         self._background: list[threading.Thread] = []
         self._closed = False
         is_new = _check_file(path)
+        #: a store whose file or folder this process may not write (a checked-out cache,
+        #: another user's files): opened immutable, so reading needs no -wal/-shm files
+        self.read_only = not is_new and not _writable(path)
         try:
-            self.writer = apsw.Connection(
-                str(path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
-            )
+            if self.read_only:
+                self.writer = self._open_immutable()
+            else:
+                self.writer = apsw.Connection(
+                    str(path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+                )
         except apsw.Error as exc:
             raise translate(exc, path) from None
         try:
             _configure(self.writer, busy_timeout_ms)
             self._identify(is_new)
+            if self.read_only:
+                self._check_version_read_only()
+                return
             if scalar(self.writer, "PRAGMA journal_mode") != "wal":
                 self.writer.execute("PRAGMA journal_mode = WAL")
             self._migrate(before_migration)
@@ -138,6 +162,27 @@ class Database:
             "point --root at a project folder, or move the file aside"
         )
 
+    def _open_immutable(self) -> apsw.Connection:
+        uri = f"file:{quote(str(self.path))}?immutable=1"
+        return apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+
+    def _check_version_read_only(self) -> None:
+        version = scalar(self.writer, "PRAGMA user_version")
+        if version != SCHEMA_VERSION:
+            raise ReadOnlyStoreError(
+                f"{self.path}: the store is read-only here and its schema ({version}) needs "
+                f"an upgrade to {SCHEMA_VERSION} before this driftstore can read it; open it "
+                "once where it can be written",
+                path=str(self.path),
+            )
+
+    def _refuse_write(self) -> None:
+        raise ReadOnlyStoreError(
+            f"{self.path}: the store is read-only here (its file or folder cannot be "
+            "written); reading works, changes need write access",
+            path=str(self.path),
+        )
+
     def _migrate(self, before_migration: Callable[[int, int], None] | None) -> None:
         version = scalar(self.writer, "PRAGMA user_version")
         if version > SCHEMA_VERSION:
@@ -155,6 +200,11 @@ class Database:
             if migration.version <= version:
                 continue
             with self.transaction() as cur:
+                # another process may have created or upgraded the store while this one
+                # waited for the write lock: decide again, holding it
+                now = int(scalar(cur, "PRAGMA user_version"))
+                if now >= migration.version:
+                    continue
                 migration.apply(cur)
                 cur.execute(
                     "INSERT INTO schema_migrations(version, description) VALUES (?, ?)",
@@ -168,6 +218,8 @@ class Database:
     def transaction(self) -> Iterator[apsw.Cursor]:
         """BEGIN IMMEDIATE ... COMMIT; a nested call becomes a savepoint of the outer one."""
         self._check_open()
+        if self.read_only:
+            self._refuse_write()
         with self._write_lock:
             cursor = self.writer.cursor()
             if self._depth:
@@ -216,6 +268,8 @@ class Database:
         itself (a restore through the backup API); this process's writes wait meanwhile.
         Counted as a commit afterwards, so this process's caches look again."""
         self._check_open()
+        if self.read_only:
+            self._refuse_write()
         with self._write_lock:
             if self._depth:
                 raise DriftStoreError(f"{self.path}: cannot restore inside a transaction")
@@ -256,7 +310,10 @@ class Database:
     def connect_reader(self) -> apsw.Connection:
         """A read-only connection of its own (not pooled); the caller closes it."""
         try:
-            conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READONLY)
+            if self.read_only:
+                conn = self._open_immutable()
+            else:
+                conn = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READONLY)
             conn.set_busy_timeout(self.busy_timeout_ms)
             conn.execute("PRAGMA temp_store = MEMORY")
         except apsw.Error as exc:

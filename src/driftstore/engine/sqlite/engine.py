@@ -20,8 +20,8 @@ from driftstore.engine.base import (
 from driftstore.engine.sqlite import bookkeeping, changes, restore, snapshot
 from driftstore.engine.sqlite.connection import Database
 from driftstore.engine.sqlite.errors import translate
+from driftstore.engine.sqlite.migrations import SCHEMA_VERSION
 from driftstore.engine.sqlite.reader import SqliteReader
-from driftstore.engine.sqlite.schema import SCHEMA_VERSION
 from driftstore.engine.sqlite.writer import SqliteWriter
 from driftstore.model.clock import now_iso
 

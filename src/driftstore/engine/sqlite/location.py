@@ -121,6 +121,6 @@ def versions() -> dict[str, str]:
     """The SQLite library's version and the schema version this code writes."""
     import apsw
 
-    from driftstore.engine.sqlite.schema import SCHEMA_VERSION
+    from driftstore.engine.sqlite.migrations import SCHEMA_VERSION
 
     return {"sqlite": apsw.sqlite_lib_version(), "schema": str(SCHEMA_VERSION)}

@@ -402,3 +402,10 @@ def outliers_of(
         ):
             found.setdefault(row[0], []).append(row_to_location(row[1:]))
     return found
+
+
+def update_content_hash(cur: apsw.Cursor, pattern_id: str, value: str) -> None:
+    """Store a recomputed content hash (the row is checked first, then its digest renewed)."""
+    row = cur.execute(f"{_SELECT_CHECKED} WHERE id = ?", (pattern_id,)).fetchone()
+    if row is not None and row[_COLUMN_INDEX["content_hash"]] != value:
+        update_columns(cur, row[:-2], row[-2], {"content_hash": value})

@@ -21,7 +21,7 @@ from driftstore.engine.base import SnapshotInfo
 from driftstore.engine.sqlite import changes
 from driftstore.engine.sqlite.connection import Database
 from driftstore.engine.sqlite.errors import translate
-from driftstore.engine.sqlite.schema import SCHEMA_VERSION
+from driftstore.engine.sqlite.migrations import SCHEMA_VERSION
 from driftstore.engine.sqlite.snapshot import (
     check_snapshot,
     copy_into,

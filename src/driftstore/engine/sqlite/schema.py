@@ -1,4 +1,4 @@
-"""The database schema and its migrations.
+"""The database schema (its migrations are in `migrations.py`).
 
 The seed's five tables and seven indexes keep the seed's names and columns, so any SQLite
 client can read the data as the seed documents it. Columns the seed is silent on are added
@@ -9,11 +9,6 @@ together with its bookkeeping row.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import apsw
 
 #: "DRFT": marks a SQLite file as a driftstore database
 APPLICATION_ID = 0x44524654
@@ -34,7 +29,7 @@ LOCATION_INDEXES: dict[str, str] = {
     "ON pattern_locations(pattern_id)",
 }
 
-_V1 = """
+SEED_SCHEMA = """
 CREATE TABLE patterns (
   id TEXT PRIMARY KEY,
   category TEXT NOT NULL,
@@ -187,7 +182,7 @@ SORT_KEYS: dict[str, str] = {
 
 #: the columns cheap filters read; sort indexes carry them so a listing never visits the
 #: wide table rows until it has its page of ids
-_FILTER_COLUMNS = (
+FILTER_COLUMNS = (
     "status, category, severity, confidence_level, confidence_score, location_count, "
     "outlier_count, first_seen, last_seen"
 )
@@ -197,7 +192,7 @@ def sort_index_name(key: str) -> str:
     return "idx_patterns_sort_" + "".join("_" + c.lower() if c.isupper() else c for c in key)
 
 
-_STATS = """
+STATS_SCHEMA = """
 -- running totals behind `status`, kept by triggers so the summary never scans patterns
 CREATE TABLE pattern_stats (
   status TEXT NOT NULL,
@@ -258,27 +253,6 @@ END;
 """
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    apply: Callable[[apsw.Cursor], None]
-
-
-def _apply_v1(cursor: apsw.Cursor) -> None:
-    cursor.execute(_V1)
-
-
-def _apply_v2(cursor: apsw.Cursor) -> None:
-    """Listing and status in well under a millisecond at 5,000 patterns (benchmark B5)."""
-    for key, expr in SORT_KEYS.items():
-        cursor.execute(
-            f"CREATE INDEX {sort_index_name(key)} ON patterns({expr}, id, {_FILTER_COLUMNS})"
-        )
-    cursor.execute(_STATS)
-    cursor.execute("ANALYZE")
-
-
 #: (table, column) of the digests `engine.integrity` keeps beside the data
 DIGEST_COLUMNS = (
     ("patterns", "row_digest"),
@@ -287,31 +261,3 @@ DIGEST_COLUMNS = (
     ("pattern_examples", "row_digest"),
     ("pattern_history", "row_digest"),
 )
-
-
-def _apply_v3(cursor: apsw.Cursor) -> None:
-    """Digests beside the data, so verify notices a value that changed on disk; an existing
-    store's digests are computed from what it holds (a backup is taken first)."""
-    from driftstore.engine.sqlite.integrity import fill_digests  # it imports rows, not schema
-
-    for table, column in DIGEST_COLUMNS:
-        cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
-    fill_digests(cursor)
-
-
-def _apply_v4(cursor: apsw.Cursor) -> None:
-    """One store generation moved by every write, and the log of what each one changed
-    (`engine.sqlite.changes`)."""
-    from driftstore.engine.sqlite.changes import SCHEMA
-
-    cursor.execute(SCHEMA)
-
-
-#: in order; the last one's version is the schema version this code writes
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "seed schema with driftstore columns", _apply_v1),
-    Migration(2, "sort indexes and running totals for listings and status", _apply_v2),
-    Migration(3, "digests of every stored row, checked by verify", _apply_v3),
-    Migration(4, "store generation and change log", _apply_v4),
-)
-SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -20,7 +20,8 @@ import apsw
 
 from driftstore.engine.base import SnapshotInfo
 from driftstore.engine.sqlite.errors import translate
-from driftstore.engine.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION, SEED_TABLES
+from driftstore.engine.sqlite.migrations import SCHEMA_VERSION
+from driftstore.engine.sqlite.schema import APPLICATION_ID, SEED_TABLES
 from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import (
     DriftStoreError,
