@@ -125,6 +125,10 @@ class ReadOnlyStoreError(DriftStoreError):
     """A write to a store this process may only read (its files or folder are read-only)."""
 
 
+class StaleCursorError(InvalidInputError):
+    """A paging cursor from before the store changed: start the listing again."""
+
+
 class VariantNotFoundError(DriftStoreError):
     """A variant id that is not in the store."""
 

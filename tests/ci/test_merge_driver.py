@@ -103,7 +103,7 @@ def test_different_decisions_merge_cleanly_with_the_driver_and_conflict_without(
     other.mkdir()
     with driftstore.open(other) as store:
         report = store.import_(repo / ".drift")
-        assert report.forced == []
+        assert report.forced_files == []
         assert store.verify().ok
         assert {
             p.id for p in store.query(driftstore.PatternFilter(statuses=["approved"])).patterns

@@ -103,7 +103,7 @@ def test_a_tampered_shard_is_refused_then_forced(run: Runner, root: Path, tmp_pa
     assert "Traceback" not in refused.err
     assert run("status", "--json", root_dir=other).json()["totalPatterns"] == 0
     forced = run("import", str(root / ".drift"), "--force", "--json", root_dir=other)
-    assert forced.code == 0 and forced.json()["forced"] == [str(shard)]
+    assert forced.code == 0 and forced.json()["forcedFiles"] == [str(shard)]
 
 
 def test_bad_input_is_one_line_and_exit_2(run: Runner, root: Path, tmp_path: Path) -> None:

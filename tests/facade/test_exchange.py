@@ -256,7 +256,7 @@ def test_a_tampered_shard_refuses_the_whole_import(
     assert "force the import" in message and caught.value.remedy == driftstore.Remedy.FORCE_IMPORT
     _unchanged(other)
     forced = other.import_(out, force=True)
-    assert forced.forced and forced.forced[0].endswith("auth.json")
+    assert forced.forced_files and forced.forced_files[0].endswith("auth.json")
     assert other.require("u1").name == "edited by hand"
     reasons = {h.pattern_id: h.reason for h in other.history()}
     assert reasons == {"u1": "import --force", "a1": "import", "a2": "import"}

@@ -43,6 +43,8 @@ def write_output(data: bytes, out: Path | None) -> None:
 KEEP_WHOLE = frozenset({"id", "backup", "pattern"})
 #: columns holding paths: shortened in the middle, where a path says least
 PATHS = frozenset({"file", "path", "file:line:col", "scope path"})
+#: columns of running text or lists (line:col spots, problems): wrapped, never cut
+WRAPPED = frozenset({"where", "note", "problem", "reason", "outlier"})
 _MIN_COLUMN = 8
 
 
@@ -54,10 +56,16 @@ def middle(text: str, width: int) -> str:
     return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
 
 
-def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A table for people. Cells are shown literally (never parsed as Rich markup, control
-    characters escaped); when the terminal is narrow, ids stay whole, paths lose their
-    middle and other text its end."""
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    wrap: bool = False,
+) -> None:
+    """A table for people. Cells and the title are shown literally (never parsed as Rich
+    markup, control characters escaped); when the terminal is narrow, ids stay whole,
+    paths lose their middle and other text its end, one row per line unless `wrap`."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -77,12 +85,21 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
             if columns[i] in PATHS:
                 for row in cells:
                     row[i] = middle(row[i], share)
-    grid = Table(title=safe(title) if title else None, show_lines=False, header_style="bold")
+    grid = Table(
+        title=Text(safe(title)) if title else None,
+        show_lines=False,
+        header_style="bold",
+        show_header=any(columns),
+    )
     for name, keep, width in zip(columns, kept, widths, strict=True):
         if keep:
-            grid.add_column(name, no_wrap=True, min_width=width)
+            grid.add_column(Text(name), no_wrap=True, min_width=width)
         else:
-            grid.add_column(name, overflow="ellipsis", no_wrap=name in PATHS)
+            grid.add_column(
+                Text(name),
+                overflow="ellipsis",
+                no_wrap=name in PATHS or not (wrap or name in WRAPPED),
+            )
     for row in cells:
         grid.add_row(*(Text(cell) for cell in row))
     console.print(grid)
@@ -94,7 +111,7 @@ def line(text: str) -> None:
 
 
 def key_values(title: str, pairs: Sequence[tuple[str, Any]]) -> None:
-    table(title, ("", ""), [(k, v) for k, v in pairs])
+    table(title, ("", ""), [(k, v) for k, v in pairs], wrap=True)
 
 
 def capped(items: Sequence[Any], limit: int | None) -> tuple[Sequence[Any], str | None]:

@@ -121,7 +121,7 @@ def _same_children(
 
 def apply_import(engine: Engine, plan: ImportPlan) -> ImportReport:
     found, failed = plan.shards, plan.failed
-    report = ImportReport(files=[s.path for s in found], forced=list(failed))
+    report = ImportReport(read_files=[s.path for s in found], forced_files=list(failed))
     try:
         with engine.write() as w:
             states = w.pattern_states()

@@ -26,10 +26,15 @@ __all__ = [
     "CategoryCounts",
     "CategoryDiff",
     "CheckReport",
+    "ContextExample",
+    "ContextPattern",
     "DecisionReport",
+    "DiagnosticSpot",
     "DiffReport",
     "Duplicate",
     "ExportReport",
+    "FileContext",
+    "FileDiagnostics",
     "FileReport",
     "FileSpot",
     "FileSummary",
@@ -42,9 +47,12 @@ __all__ = [
     "LevelDisagreement",
     "MergeReport",
     "MigrateReport",
+    "OutlierList",
+    "OutlierView",
     "PatternBrief",
     "PatternChange",
     "PatternDetail",
+    "PatternPage",
     "Problem",
     "RelatedPattern",
     "RestoreReport",
@@ -327,9 +335,10 @@ class ImportReport(msgspec.Struct, rename="camel", kw_only=True):
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
-    files: list[str] = []
+    #: the shard files read
+    read_files: list[str] = []
     #: files imported despite a checksum mismatch (--force)
-    forced: list[str] = []
+    forced_files: list[str] = []
     backup: str | None = None
 
 
@@ -393,3 +402,101 @@ class RestoreReport(msgspec.Struct, rename="camel", kw_only=True):
     backup: str | None = None
     #: where the unreadable files it replaced were moved instead
     moved_aside: str | None = None
+
+
+# --- pages, outliers and context: what the servers and the editor read ---------------------------
+class PatternPage(msgspec.Struct, rename="camel", kw_only=True):
+    """One page of a listing with an opaque cursor for the next; a cursor is refused once
+    the store has changed (the listing it continued no longer exists)."""
+
+    patterns: list[PatternSummary]
+    total: int
+    next_cursor: str | None = None
+    generation: int
+
+
+class OutlierView(msgspec.Struct, rename="camel", kw_only=True):
+    """One stored outlier of a pattern, with its stable identity (`model.identity`) and
+    the severity its pattern has in that file (variants applied)."""
+
+    id: str
+    pattern_id: str
+    pattern_name: str
+    category: str
+    status: Status
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    reason: str | None = None
+    severity: Severity
+
+
+class OutlierList(msgspec.Struct, rename="camel", kw_only=True):
+    """Outliers by pattern status, category and file (most severe first), capped at the
+    limit asked for; `total` counts them all."""
+
+    outliers: list[OutlierView]
+    total: int
+    generation: int
+
+
+class DiagnosticSpot(msgspec.Struct, rename="camel", kw_only=True):
+    """One outlier in one file as an editor shows it (`file_diagnostics`)."""
+
+    outlier_id: str
+    pattern_id: str
+    pattern_name: str
+    status: Status
+    severity: Severity
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    reason: str | None = None
+
+
+class FileDiagnostics(msgspec.Struct, rename="camel", kw_only=True):
+    """The outliers an editor marks in one file, for the statuses asked for, at one
+    store generation."""
+
+    file: str
+    generation: int
+    spots: list[DiagnosticSpot]
+
+
+class ContextExample(msgspec.Struct, rename="camel", kw_only=True):
+    file: str
+    code: str
+    line_start: int | None = None
+    line_end: int | None = None
+
+
+class ContextPattern(msgspec.Struct, rename="camel", kw_only=True):
+    """A pattern touching a file, as an agent needs it before editing that file."""
+
+    id: str
+    name: str
+    category: str
+    status: Status
+    description: str
+    confidence: float
+    effective: Effective
+    lines: list[int]
+    outlier_lines: list[int]
+    good_example: ContextExample | None = None
+    bad_example: ContextExample | None = None
+
+
+class FileContext(msgspec.Struct, rename="camel", kw_only=True):
+    """`context_for_file`: the patterns touching a file (approved first, then by
+    confidence) within a token budget; `usedTokens` is the estimate (4 characters a
+    token) and `omitted` counts the patterns left out to stay within it."""
+
+    file: str
+    budget_tokens: int
+    used_tokens: int
+    patterns: list[ContextPattern]
+    omitted: int
+    generation: int

@@ -32,12 +32,16 @@ from driftstore.facade.results import (
     DecisionReport,
     DiffReport,
     ExportReport,
+    FileContext,
+    FileDiagnostics,
     FileReport,
     ImportReport,
     IngestPreview,
     IngestReport,
     MigrateReport,
+    OutlierList,
     PatternDetail,
+    PatternPage,
     RestoreReport,
     SarifSummary,
     StatusReport,
@@ -183,21 +187,33 @@ class PatternStore:
     # --- decisions ---------------------------------------------------------------------
     @checked
     def set_status(
-        self, ids: str | Sequence[str], target: Status | str, *, by: str | None = None
+        self,
+        ids: str | Sequence[str],
+        target: Status | str,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
     ) -> DecisionReport:
         """Move every id to `target` in one transaction; one refused move refuses all; ids
-        already there are reported as unchanged (no history row)."""
-        return writes.set_status(self.engine, inputs.ids(ids), inputs.status(target), by=by)
+        already there are reported as unchanged (no history row). `reason` goes into each
+        history row."""
+        return writes.set_status(
+            self.engine, inputs.ids(ids), inputs.status(target), by=by, reason=reason
+        )
 
     @checked
-    def approve(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
+    def approve(
+        self, pattern_id: str | Sequence[str], by: str | None = None, *, reason: str | None = None
+    ) -> DecisionReport:
         """Approve one pattern or several (all or nothing)."""
-        return self.set_status(pattern_id, Status.APPROVED, by=by)
+        return self.set_status(pattern_id, Status.APPROVED, by=by, reason=reason)
 
     @checked
-    def ignore(self, pattern_id: str | Sequence[str], by: str | None = None) -> DecisionReport:
+    def ignore(
+        self, pattern_id: str | Sequence[str], by: str | None = None, *, reason: str | None = None
+    ) -> DecisionReport:
         """Ignore one pattern or several (all or nothing)."""
-        return self.set_status(pattern_id, Status.IGNORED, by=by)
+        return self.set_status(pattern_id, Status.IGNORED, by=by, reason=reason)
 
     @checked
     def resolve_id(self, ref: str) -> str:
@@ -288,6 +304,100 @@ class PatternStore:
             with self.engine.read() as r:
                 return read_file_patterns(r, file, include_disabled=include_disabled)
         return self._file_index().lookup(file, include_disabled=include_disabled)
+
+    def diagnostics(
+        self,
+        path: str,
+        statuses: Sequence[Status | str] = (Status.APPROVED,),
+        *,
+        fresh: bool = False,
+    ) -> FileDiagnostics:
+        """The outliers an editor marks in `path`: one per outlier of each pattern with one
+        of `statuses` that touches it and is enabled there (ignored patterns never), with
+        its stable id, its effective severity, and the store generation it is true at.
+        From the in-memory index (`fresh`: straight from the store)."""
+        from driftstore.facade.outliers import diagnostics_from, file_diagnostics
+
+        file = self.project_path(path)
+        wanted = [inputs.status(s) for s in inputs.ids(statuses, "statuses")]
+        if fresh:
+            return file_diagnostics(self.engine, file, wanted)
+        found, generation = self._file_index().lookup_at(file, include_disabled=False)
+        return diagnostics_from(file, found, wanted, generation)
+
+    @checked
+    def outliers(
+        self,
+        *,
+        statuses: Sequence[Status | str] | str = (Status.APPROVED,),
+        categories: Sequence[str] | str | None = None,
+        files: Sequence[str] | str | None = None,
+        min_severity: Severity | str = Severity.HINT,
+        limit: int | None = 100,
+    ) -> OutlierList:
+        """Stored outliers of the patterns with these statuses (default approved), in
+        these categories and files when given, most severe first; `total` counts all."""
+        from driftstore.facade.outliers import list_outliers
+
+        if limit is not None and limit < 0:
+            raise InvalidInputError("limit must be 0 or more")
+        return list_outliers(
+            self.engine,
+            statuses=[inputs.status(s) for s in inputs.ids(statuses, "statuses")],
+            categories=inputs.ids(categories, "categories") if categories is not None else None,
+            files=[self.project_path(f) for f in inputs.ids(files, "files")]
+            if files is not None
+            else None,
+            min_severity=_severity(min_severity),
+            limit=limit,
+        )
+
+    @checked
+    def page(
+        self,
+        filter: PatternFilter | Mapping[str, Any] | None = None,
+        sort: Sort | SortField | str | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        descending: bool | None = None,
+    ) -> PatternPage:
+        """A page of `query` for callers that come back later: `nextCursor` continues the
+        same listing and is refused (StaleCursorError) once the store has changed."""
+        from driftstore.facade.pages import page
+
+        if limit < 1:
+            raise InvalidInputError("limit must be 1 or more")
+        return page(
+            self.engine,
+            inputs.pattern_filter(filter),
+            inputs.sort(sort, descending),
+            limit,
+            cursor,
+        )
+
+    @checked
+    def context_for_file(
+        self,
+        path: str,
+        *,
+        budget_tokens: int = 2000,
+        statuses: Sequence[Status | str] = (Status.APPROVED, Status.DISCOVERED),
+    ) -> FileContext:
+        """What to know before editing `path`: the patterns touching it (approved first)
+        with their settings there and a good and a bad example each, within about
+        `budget_tokens` tokens (4 characters each)."""
+        from driftstore.facade.context import file_context
+
+        if budget_tokens < 1:
+            raise InvalidInputError("budget_tokens must be 1 or more")
+        return file_context(
+            self.engine,
+            self.root,
+            self.project_path(path),
+            budget_tokens=budget_tokens,
+            statuses=[inputs.status(s) for s in inputs.ids(statuses, "statuses")],
+        )
 
     def _file_index(self) -> FileIndex:
         with self._index_lock:
@@ -582,6 +692,7 @@ class PatternStore:
         config: str | dict[str, Any] | None = None,
         expires: str | datetime | None = None,
         by: str | None = None,
+        reason: str | None = None,
     ) -> Variant:
         """A scoped override of one pattern (history: updated, 'variant added')."""
         from driftstore.facade import variants
@@ -598,7 +709,7 @@ class PatternStore:
             expires=expires,
             now=datetime.now(UTC),
         )
-        return variants.add_variant(self.engine, variant, by=by)
+        return variants.add_variant(self.engine, variant, by=by, reason=reason)
 
     @checked
     def variants(self, pattern_id: str | None = None) -> list[Variant]:

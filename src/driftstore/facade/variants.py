@@ -146,8 +146,11 @@ def build_variant(
     )
 
 
-def add_variant(engine: Engine, variant: Variant, *, by: str | None = None) -> Variant:
-    """Store it with its history row (action updated, reason 'variant added')."""
+def add_variant(
+    engine: Engine, variant: Variant, *, by: str | None = None, reason: str | None = None
+) -> Variant:
+    """Store it with its history row (action updated, reason 'variant added' and the
+    caller's reason when given)."""
     with engine.write() as w:
         if not w.existing_ids([variant.pattern_id]):
             raise PatternNotFoundError(variant.pattern_id)
@@ -161,7 +164,7 @@ def add_variant(engine: Engine, variant: Variant, *, by: str | None = None) -> V
                     {"variant": msgspec.to_builtins(stored)},
                     w.now,
                     by,
-                    "variant added",
+                    f"variant added: {reason}" if reason else "variant added",
                 )
             ]
         )

@@ -149,7 +149,12 @@ def delete_pattern(engine: Engine, pattern_id: str, *, by: str | None) -> bool:
 
 
 def set_status(
-    engine: Engine, ids: Sequence[str], target: Status, *, by: str | None
+    engine: Engine,
+    ids: Sequence[str],
+    target: Status,
+    *,
+    by: str | None,
+    reason: str | None = None,
 ) -> DecisionReport:
     """Move every id to `target` in one transaction; one refused move refuses all. An id
     already at `target` is left as it is (no history row) and reported as unchanged, so a
@@ -179,7 +184,9 @@ def set_status(
                 new.update(approvedAt=now, approvedBy=by)
             else:
                 moves.append(StatusChange(pattern_id, target, now))
-            rows.append(HistoryRecord(pattern_id, HistoryAction(target.value), old, new, now, by))
+            rows.append(
+                HistoryRecord(pattern_id, HistoryAction(target.value), old, new, now, by, reason)
+            )
         w.set_statuses(moves)
         w.record_history(rows)
     return DecisionReport(status=target, ids=moved, unchanged=unchanged)

@@ -68,6 +68,13 @@ class FileIndex:
     def lookup(self, path: str, *, include_disabled: bool = True) -> list[FilePattern]:
         """Patterns with a location or outlier in `path`, sorted by id, each restricted to
         that file; those a variant disables there are left out if not include_disabled."""
+        return self.lookup_at(path, include_disabled=include_disabled)[0]
+
+    def lookup_at(
+        self, path: str, *, include_disabled: bool = True
+    ) -> tuple[list[FilePattern], int]:
+        """`lookup`, and the store generation its answer is true at (for an editor's
+        resultId or an HTTP ETag)."""
         file = normalise_path(path)
         with self._lock:
             generation = self.engine.generation()
@@ -78,7 +85,8 @@ class FileIndex:
             answer = self._cache.get(file, time.time())
             if answer is None:
                 answer = self._answer(file)
-            return list(answer.everything if include_disabled else answer.enabled)
+            found = list(answer.everything if include_disabled else answer.enabled)
+            return found, self._generation
 
     @property
     def generation(self) -> int:

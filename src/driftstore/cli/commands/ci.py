@@ -107,7 +107,13 @@ def _text(report: object) -> None:
     type=click.Choice([s.value for s in Status]),
     help="Patterns with this status (repeatable; default approved).",
 )
-@click.option("--min-severity", type=_SEVERITIES, default="hint", show_default=True)
+@click.option(
+    "--min-severity",
+    type=_SEVERITIES,
+    default="hint",
+    show_default=True,
+    help="Leave out results less severe than this (the pattern's effective severity).",
+)
 @click.option(
     "--category",
     "categories",

@@ -42,8 +42,21 @@ def add(
 @example.command(name="list")
 @click.argument("pattern_id", metavar="ID")
 @click.option("--fresh", is_flag=True, help="Cut new examples around the pattern's locations.")
-@click.option("--max", "limit", type=click.IntRange(min=0), default=3, show_default=True)
-@click.option("--context", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option(
+    "--max",
+    "limit",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="With --fresh: at most N examples.",
+)
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="With --fresh: lines of code around each location.",
+)
 @common_options
 @guarded
 def list_(

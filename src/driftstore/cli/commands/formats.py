@@ -61,9 +61,10 @@ def import_(directory: Path | None, force: bool, root: Path, as_json: bool) -> N
         return
     render.line(
         f"imported {report.imported}, updated {report.updated}, unchanged {report.unchanged} "
-        f"from {len(report.files)} files" + (f" (backup {report.backup})" if report.backup else "")
+        f"from {len(report.read_files)} files"
+        + (f" (backup {report.backup})" if report.backup else "")
     )
-    for path in report.forced:
+    for path in report.forced_files:
         render.line(f"imported despite a checksum mismatch (--force): {path}")
 
 

@@ -37,10 +37,19 @@ def _summary_row(s: Any) -> tuple[Any, ...]:
     type=click.Choice([f.value for f in SortField]),
     default=SortField.ID.value,
     show_default=True,
+    help="Sort by this field (ties broken by id).",
 )
 @click.option("--desc", is_flag=True, help="Sort descending.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most N patterns; 0 for all.",
+)
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip N patterns."
+)
 @common_options
 @guarded
 def list_(
@@ -55,29 +64,11 @@ def list_(
     """Filtered, sorted, paginated pattern summaries."""
     flt = build(filters)
     with open_store(root) as store:
-        result = store.query(flt, Sort(SortField(sort_field), desc), offset=offset, limit=limit)
-    if as_json:
-        render.emit_json(
-            {
-                "patterns": [
-                    {
-                        "id": s.id,
-                        "name": s.name,
-                        "category": s.category,
-                        "subcategory": s.subcategory,
-                        "status": s.status,
-                        "confidence": s.confidence,
-                        "confidenceLevel": s.confidence_level,
-                        "severity": s.severity,
-                        "locationCount": s.location_count,
-                        "outlierCount": s.outlier_count,
-                    }
-                    for s in result.patterns
-                ],
-                "total": result.total,
-                "hasMore": result.has_more,
-            }
+        result = store.query(
+            flt, Sort(SortField(sort_field), desc), offset=offset, limit=limit or None
         )
+    if as_json:
+        render.emit_json(result)
         return
     render.table(
         f"{len(result.patterns)} of {result.total} patterns",
