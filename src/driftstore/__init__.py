@@ -58,6 +58,7 @@ from driftstore.model import (
 )
 
 if TYPE_CHECKING:  # loaded lazily below
+    from driftstore.engine.base import ChangeSet
     from driftstore.facade.files import write_file
     from driftstore.facade.git import driver_command, git_setup, merge_files
     from driftstore.facade.locate import find_root, folder_contents
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # loaded lazily below
         restore,
         versions,
     )
+    from driftstore.facade.watch import StoreWatcher
 
 __version__ = "0.1.0"
 
@@ -86,6 +88,8 @@ _LAZY = {
     "merge_files": "driftstore.facade.git",
     "git_setup": "driftstore.facade.git",
     "driver_command": "driftstore.facade.git",
+    "StoreWatcher": "driftstore.facade.watch",
+    "ChangeSet": "driftstore.engine.base",
 }
 
 
@@ -100,6 +104,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AmbiguousIdError",
+    "ChangeSet",
+    "StoreWatcher",
     "ExampleNotFoundError",
     "ReadOnlyStoreError",
     "Remedy",

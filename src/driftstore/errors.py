@@ -126,7 +126,8 @@ class ReadOnlyStoreError(DriftStoreError):
 
 
 class StaleCursorError(InvalidInputError):
-    """A paging cursor from before the store changed: start the listing again."""
+    """A paging cursor that does not continue a listing of the store as it is now (the store
+    changed, the filters differ, or it was never handed out): start the listing again."""
 
 
 class VariantNotFoundError(DriftStoreError):

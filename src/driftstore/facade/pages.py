@@ -12,7 +12,7 @@ import msgspec
 import xxhash
 
 from driftstore.engine.base import Engine
-from driftstore.errors import InvalidInputError, StaleCursorError
+from driftstore.errors import StaleCursorError
 from driftstore.facade.results import PatternPage
 from driftstore.model.query import PatternFilter, Sort
 
@@ -38,7 +38,7 @@ def page(
         if cursor is not None:
             given = _decode(cursor)
             if given.listing != listing:
-                raise InvalidInputError(
+                raise StaleCursorError(
                     "this cursor belongs to another listing (other filters or sort); "
                     "ask again with the same filters, or without a cursor"
                 )
@@ -64,6 +64,6 @@ def _decode(cursor: str) -> _Cursor:
         return msgspec.json.decode(raw, type=_Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
         shown = cursor if len(cursor) <= 40 else cursor[:37] + "..."
-        raise InvalidInputError(
+        raise StaleCursorError(
             f"cursor {shown!r} is not one this store handed out; start again without a cursor"
         ) from None

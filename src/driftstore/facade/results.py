@@ -32,6 +32,7 @@ __all__ = [
     "DiagnosticSpot",
     "DiffReport",
     "Duplicate",
+    "ExampleList",
     "ExportReport",
     "FileContext",
     "FileDiagnostics",
@@ -41,6 +42,7 @@ __all__ = [
     "GateOutlier",
     "GitSetupReport",
     "HealthFactors",
+    "HistoryList",
     "ImportReport",
     "IngestPreview",
     "IngestReport",
@@ -500,3 +502,18 @@ class FileContext(msgspec.Struct, rename="camel", kw_only=True):
     patterns: list[ContextPattern]
     omitted: int
     generation: int
+
+
+class ExampleList(msgspec.Struct, rename="camel", kw_only=True):
+    """A pattern's examples: stored ones, or (`fresh`) cut from the project now."""
+
+    pattern_id: str
+    fresh: bool
+    examples: list[Example]
+
+
+class HistoryList(msgspec.Struct, rename="camel", kw_only=True):
+    """History entries, newest first; `hasMore` when the limit cut the list."""
+
+    entries: list[HistoryEntry]
+    has_more: bool

@@ -31,10 +31,12 @@ from driftstore.facade.results import (
     CheckReport,
     DecisionReport,
     DiffReport,
+    ExampleList,
     ExportReport,
     FileContext,
     FileDiagnostics,
     FileReport,
+    HistoryList,
     ImportReport,
     IngestPreview,
     IngestReport,
@@ -435,6 +437,28 @@ class PatternStore:
             raise InvalidInputError("limit must be 0 or more")
         with self.engine.read() as r:
             return r.history(id, since=since, limit=limit)
+
+    @checked
+    def history_list(
+        self, id: str | None = None, since: str | None = None, limit: int = 50
+    ) -> HistoryList:
+        """`history` capped at `limit` (0: all), saying whether more entries exist."""
+        if limit < 0:
+            raise InvalidInputError("limit must be 0 or more")
+        found = self.history(id, since, None if limit == 0 else limit + 1)
+        more = limit > 0 and len(found) > limit
+        return HistoryList(entries=found[:limit] if more else found, has_more=more)
+
+    @checked
+    def example_list(
+        self, pattern_id: str, *, fresh: bool = False, max: int = 3, context: int = 5
+    ) -> ExampleList:
+        """A pattern's stored examples, or (`fresh`) up to `max` cut from the project now."""
+        if fresh:
+            found = self.examples_for(pattern_id, max=max, context=context)
+        else:
+            found = self.examples(pattern_id)
+        return ExampleList(pattern_id=pattern_id, fresh=fresh, examples=found)
 
     @checked
     def require_id(self, pattern_id: str) -> None:

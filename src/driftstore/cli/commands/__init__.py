@@ -15,6 +15,7 @@ from driftstore.cli.commands import (
     git,
     patterns,
     scans,
+    servers,
     timeline,
     variants,
 )
@@ -29,4 +30,5 @@ COMMANDS: list[click.Command] = [
     *ci.COMMANDS,
     *git.COMMANDS,
     *timeline.COMMANDS,
+    *servers.COMMANDS,
 ]
