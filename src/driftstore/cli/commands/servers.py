@@ -42,6 +42,20 @@ def _user() -> str:
 
 
 @click.command()
+@common_options
+@guarded
+def lsp(root: Path, as_json: bool) -> None:
+    """Language server over stdio: diagnostics for outliers, hover, code lenses and code
+    actions (approve, ignore, turn off in a file or directory). Editors start it."""
+    del as_json
+    need("lsp")
+    from driftstore.lsp.run import serve
+
+    with open_store(root) as store:
+        serve(store)
+
+
+@click.command()
 @click.option(
     "--http",
     "http",
@@ -134,4 +148,4 @@ def serve(
         run(store, host=host, port=port, allow_remote=allow_remote, cors=cors)
 
 
-COMMANDS = [mcp, serve]
+COMMANDS = [lsp, mcp, serve]
