@@ -74,7 +74,7 @@ def test_backup_create_list_restore_prune(project: Run, root: Path) -> None:
     ids = [b["id"] for b in project("backup", "list", "--json").json()]
     assert len(ids) == 3 and ids == sorted(ids, reverse=True)
     pruned = project("backup", "prune", "--keep", "1", "--json").json()
-    assert pruned == {"removed": sorted(ids[1:]), "keep": 1}
+    assert pruned == {"removedBackups": sorted(ids[1:]), "keep": 1}
     assert [b["id"] for b in project("backup", "list", "--json").json()] == ids[:1]
 
 

@@ -336,3 +336,43 @@ def test_ctrl_c_before_the_commit_says_nothing_was_written(
     monkeypatch.setattr(driftstore.PatternStore, "ingest", interrupt)
     done = run("ingest", str(SAMPLE_SCAN))
     assert done.code == 130 and "nothing was written" in done.err
+
+
+def test_a_missing_scan_creates_no_store(run: Runner, root: Path) -> None:
+    done = run("ingest", str(root / "missing.json"))
+    assert done.code == 2 and "no such file" in done.err
+    assert not (root / ".drift").exists()
+
+
+def test_an_explicit_root_is_not_said_to_be_searched(run: Runner, root: Path) -> None:
+    done = run("status")
+    assert str(root) in done.err and "any folder above" not in done.err
+
+
+def test_json_shows_invisible_characters_as_escapes(run: Runner, root: Path) -> None:
+    with driftstore.open(root) as store:
+        store.ingest([entry("bidi", name="safe\u202eexe.ts \x85 zero\u200bwidth")])
+    out = run("show", "bidi", "--json").out
+    assert "\u202e" not in out and "\x85" not in out and "\u200b" not in out
+    assert json.loads(out)["name"] == "safe\u202eexe.ts \x85 zero\u200bwidth"
+
+
+def test_the_same_spot_listed_many_times_is_counted(run: Runner, root: Path) -> None:
+    with driftstore.open(root) as store:
+        store.add(entry("dup", files=["a.ts"]))
+        store.update("dup", locations=[driftstore.Location(file="a.ts", line=7, column=3)] * 12)
+    out = run("file", "a.ts").out
+    assert "7:3 ×12" in out and out.count("7:3") == 1
+
+
+def test_an_interrupt_while_opening_the_store_says_what_that_means(
+    run: Runner, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("init")
+
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(driftstore, "open", interrupted)
+    done = run("status")
+    assert done.code == 130 and "rolled back" in done.err and "aborted" not in done.err

@@ -32,7 +32,7 @@ def hint_for(exc: DriftStoreError) -> str | None:
     return HINTS.get(exc.remedy) if exc.remedy else None
 
 
-def no_store_hint(root: Path) -> str:
+def no_store_hint(root: Path, *, searched: bool = True) -> str:
     """One line for a read command run where there is no store: what is there instead and
     the command that brings it in."""
     import driftstore
@@ -47,4 +47,5 @@ def no_store_hint(root: Path) -> str:
         ways.append("'driftstore backup restore latest' brings back its last backup")
     if not ways:
         ways.append("'driftstore init' creates one, 'driftstore ingest SCAN' fills it")
-    return f"no driftstore store in {root} or any folder above it; " + "; ".join(ways)
+    where = f"{root} or any folder above it" if searched else str(root)
+    return f"no driftstore store in {where}; " + "; ".join(ways)

@@ -66,6 +66,14 @@ def _quiet_pipe() -> None:
     sys.exit(EXIT_FAILED)
 
 
+def _interrupted() -> None:
+    fail(
+        "interrupted; every write is one transaction, so what had been committed stays and "
+        "what had not was rolled back (see 'driftstore history')",
+        EXIT_INTERRUPTED,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args and os.environ.get("_DRIFTSTORE_COMPLETE") is None:
@@ -75,8 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="driftstore", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
-        fail("aborted", EXIT_USAGE)
+    except click.Abort:  # click's form of Ctrl-C (and of end of input at a prompt)
+        _interrupted()
     except click.UsageError as exc:
         path = exc.ctx.command_path if exc.ctx is not None else "driftstore"
         where = path.removeprefix("driftstore").strip()
@@ -87,11 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_pipe()
     except KeyboardInterrupt:
-        fail(
-            "interrupted; what had been committed stays and what had not was rolled back "
-            "(see 'driftstore history')",
-            EXIT_INTERRUPTED,
-        )
+        _interrupted()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -19,11 +20,26 @@ def emit_json(value: Any, *, out: Path | None = None) -> None:
     """A result (or plain data) as one indented JSON document on stdout (or in `out`)."""
     from driftstore import to_builtins
 
-    data = msgspec.json.format(msgspec.json.encode(to_builtins(value)), indent=2)
+    data = _invisible_escaped(
+        msgspec.json.format(msgspec.json.encode(to_builtins(value)), indent=2)
+    )
     if out is not None:
         write_output(data + b"\n", out)
     else:
         click.echo(data.decode())
+
+
+#: characters a terminal would act on or hide (C1 controls, bidi overrides, zero-width
+#: ones): valid in JSON, but written as \\u escapes so a document printed to a terminal
+#: shows them instead of obeying them
+_INVISIBLE = re.compile("[\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _invisible_escaped(data: bytes) -> bytes:
+    text = data.decode()
+    if not _INVISIBLE.search(text):
+        return data
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode()
 
 
 def write_output(data: bytes, out: Path | None) -> None:
@@ -103,6 +119,11 @@ def table(
     for row in cells:
         grid.add_row(*(Text(cell) for cell in row))
     console.print(grid)
+
+
+def when(stamp: str) -> str:
+    """A stored time for a table: to the second, UTC implied (`--json` has it whole)."""
+    return stamp[:19].replace("T", " ") if len(stamp) >= 19 else stamp
 
 
 def line(text: str) -> None:

@@ -69,7 +69,7 @@ class GlobalOptions:
 
 
 #: whether the running command was asked for JSON (errors then also go to stdout as JSON)
-_state = {"json": False}
+_state = {"json": False, "searched": False}
 
 
 def exit_code_of(exc: DriftStoreError) -> int:
@@ -127,6 +127,7 @@ def _resolve(kwargs: dict[str, Any]) -> None:
     if "root" not in kwargs:
         return
     explicit = kwargs["root"] or given.root or os.environ.get(ROOT_ENV) or None
+    _state["searched"] = not explicit
     if explicit:
         kwargs["root"] = Path(explicit)
         return
@@ -168,4 +169,4 @@ def open_store(root: Path, *, create: bool = False) -> PatternStore:
     try:
         return driftstore.open(root, create=create)
     except StoreNotFoundError:
-        raise StoreNotFoundError(no_store_hint(root)) from None
+        raise StoreNotFoundError(no_store_hint(root, searched=bool(_state["searched"]))) from None

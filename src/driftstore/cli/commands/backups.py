@@ -102,7 +102,7 @@ def prune(keep: int, root: Path, as_json: bool) -> None:
 
     removed = driftstore.prune_backups(root, keep)
     if as_json:
-        render.emit_json({"removed": removed, "keep": keep})
+        render.emit_json({"removedBackups": removed, "keep": keep})
     else:
         render.line(
             f"removed {len(removed)} backup(s)" + (f": {', '.join(removed)}" if removed else "")

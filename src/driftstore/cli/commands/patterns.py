@@ -172,7 +172,7 @@ def show(pattern_id: str, as_of: str | None, show_all: bool, root: Path, as_json
         render.table(
             "history",
             ("at", "action", "by"),
-            [(h["at"], h["action"], h.get("by") or "") for h in changes],
+            [(render.when(h["at"]), h["action"], h.get("by") or "") for h in changes],
         )
         if more:
             render.line(more)
@@ -214,12 +214,16 @@ def file_(path: str, include_disabled: bool, show_all: bool, root: Path, as_json
 
 
 def _spots(locations: list[dict[str, Any]], show_all: bool) -> str:
-    """`12:4, 40:1!` for a pattern's spots in one file, at most ten unless --all."""
-    shown, more = render.capped(locations, None if show_all else 10)
-    text = ", ".join(
-        f"{loc['line']}:{loc['column']}{'!' if loc['isOutlier'] else ''}" for loc in shown
-    )
-    return text + (f" … {len(locations) - len(shown)} more" if more else "")
+    """`12:4, 40:1!, 7:3 ×3` for a pattern's spots in one file (the same spot listed
+    several times is shown once with its count), at most ten unless --all."""
+    counts: dict[str, int] = {}
+    for loc in locations:
+        key = f"{loc['line']}:{loc['column']}{'!' if loc['isOutlier'] else ''}"
+        counts[key] = counts.get(key, 0) + 1
+    keys = list(counts)
+    shown, more = render.capped(keys, None if show_all else 10)
+    text = ", ".join(k + (f" ×{counts[k]}" if counts[k] > 1 else "") for k in shown)
+    return text + (f" … {len(keys) - len(shown)} more" if more else "")
 
 
 def _decision(target: Status) -> click.Command:
@@ -293,7 +297,7 @@ def history(
     render.table(
         f"{len(entries)} changes" + (" (newest)" if more else ""),
         ("at", "pattern", "action", "by", "note"),
-        [(e.at, e.pattern_id, e.action, e.by or "", e.reason or "") for e in entries],
+        [(render.when(e.at), e.pattern_id, e.action, e.by or "", e.reason or "") for e in entries],
     )
     if more:
         render.line(f"more: --limit {limit * 2} (or 0 for all), or --since TIME")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+import driftstore
 from driftstore.cli import render
 from driftstore.cli.shell import EXIT_INTERRUPTED, common_options, fail, guarded, open_store
 
@@ -36,6 +37,10 @@ def init(root: Path, as_json: bool) -> None:
 @guarded
 def ingest(source: str, prune: bool, dry_run: bool, force: bool, root: Path, as_json: bool) -> None:
     """Merge a scan (JSON array, PatternFile or NDJSON) into the store."""
+    if source != "-" and not Path(source).is_file():
+        raise driftstore.InvalidInputError(
+            f"{source}: no such file; give a scan file, or '-' to read the scan from stdin"
+        )  # before a store is created for it
     with open_store(root, create=not dry_run) as store, render.progress("ingesting") as advance:
         before = store.generation
         try:

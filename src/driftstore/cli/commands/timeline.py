@@ -59,7 +59,12 @@ def diff(since: str | None, until: str | None, root: Path, as_json: bool) -> Non
             "decisions",
             ("at", "pattern", "move", "by"),
             [
-                (m["at"], m["patternId"], f"{m['old']} -> {m['new']}", m.get("by") or "")
+                (
+                    render.when(m["at"]),
+                    m["patternId"],
+                    f"{m['old']} -> {m['new']}",
+                    m.get("by") or "",
+                )
                 for m in data["statusMoves"][:50]
             ],
         )
