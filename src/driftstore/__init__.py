@@ -58,6 +58,7 @@ from driftstore.model import (
 )
 
 if TYPE_CHECKING:  # loaded lazily below
+    from driftstore.engine import is_server_store
     from driftstore.engine.base import ChangeSet
     from driftstore.facade.files import write_file
     from driftstore.facade.git import driver_command, git_setup, merge_files
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # loaded lazily below
         restore,
         versions,
     )
+    from driftstore.facade.projects import copy_store, projects
     from driftstore.facade.watch import StoreWatcher
 
 __version__ = "0.1.0"
@@ -84,6 +86,9 @@ _LAZY = {
     "versions": "driftstore.facade.project",
     "write_file": "driftstore.facade.files",
     "find_root": "driftstore.facade.locate",
+    "is_server_store": "driftstore.engine",
+    "projects": "driftstore.facade.projects",
+    "copy_store": "driftstore.facade.projects",
     "folder_contents": "driftstore.facade.locate",
     "merge_files": "driftstore.facade.git",
     "git_setup": "driftstore.facade.git",
@@ -150,6 +155,9 @@ __all__ = [
     "__version__",
     "driver_command",
     "find_root",
+    "is_server_store",
+    "projects",
+    "copy_store",
     "folder_contents",
     "git_setup",
     "merge_files",

@@ -24,3 +24,9 @@ def run(capsys: pytest.CaptureFixture[str], root: Path) -> Runner:
 
 
 __all__ = ["Result", "Runner"]
+
+
+@pytest.fixture(autouse=True)
+def _on_both_engines(on_both_engines: str) -> str:
+    """Every test of this suite runs on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return on_both_engines

@@ -321,7 +321,7 @@ def test_ctrl_c_after_the_commit_says_the_scan_was_stored(
     monkeypatch.setattr(driftstore.PatternStore, "ingest", commit_then_interrupt)
     done = run("ingest", str(SAMPLE_SCAN))
     assert done.code == 130 and "after the scan was stored" in done.err
-    monkeypatch.undo()
+    monkeypatch.setattr(driftstore.PatternStore, "ingest", real)
     assert run("status", "--json").json()["totalPatterns"] > 0
 
 

@@ -29,10 +29,13 @@ def _first_id(run: Runner) -> str:
     return str(run("list", "--json", "--limit", "1").json()["patterns"][0]["id"])
 
 
-def test_init_is_idempotent(run: Runner, root: Path) -> None:
+def test_init_is_idempotent(run: Runner, root: Path, store_engine: str) -> None:
     assert run("init").code == 0
-    assert run("init", "--json").json()["database"].endswith("drift.db")
-    assert (root / ".drift" / "drift.db").is_file()
+    database = run("init", "--json").json()["database"]
+    if store_engine == "sqlite":
+        assert database.endswith("drift.db") and (root / ".drift" / "drift.db").is_file()
+    else:  # the project's rows are on the server; .drift/ marks the root
+        assert database.startswith("postgresql://") and (root / ".drift").is_dir()
 
 
 def test_ingest_reports_counts_and_a_second_ingest_changes_nothing(run: Runner) -> None:
@@ -191,6 +194,7 @@ def test_a_bad_scan_is_refused_whole_with_a_named_entry(loaded: Runner, tmp_path
     assert loaded("status", "--json").json() == before
 
 
+@pytest.mark.sqlite_only
 def test_a_non_sqlite_database_is_one_line(run: Runner, root: Path) -> None:
     (root / ".drift").mkdir()
     (root / ".drift" / "drift.db").write_text("garbage")

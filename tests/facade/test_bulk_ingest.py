@@ -19,6 +19,9 @@ from driftstore.engine.sqlite.connection import Database
 from tests.factories import entry, make_pattern
 from tests.sqlite_access import database
 
+#: these tests read and edit SQLite's own rows and indexes
+pytestmark = pytest.mark.sqlite_only
+
 _LOCATIONS = f"SELECT {', '.join(LOCATION_COLUMNS)} FROM pattern_locations WHERE pattern_id = ?"
 _SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"
 

@@ -36,6 +36,9 @@ from tests.factories import make_pattern
 from tests.formats.strategies import patterns
 from tests.sqlite_access import database
 
+#: these tests read and edit SQLite's own rows and indexes
+pytestmark = pytest.mark.sqlite_only
+
 _counter = itertools.count()
 
 

@@ -70,6 +70,7 @@ def _move_last_row_to_the_end(root: Path, pattern_id: str) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_rows_read_by_range_or_by_index_export_the_same_bytes(
     three: driftstore.PatternStore, root: Path
 ) -> None:
@@ -103,6 +104,7 @@ def _shard() -> bytes:
     return encode_v2_shard("api", entries, last_updated=STAMP, checksum=entries_checksum(entries))
 
 
+@pytest.mark.engine_free  # the decoded-shard cache is per process
 def test_a_second_read_of_the_same_bytes_is_not_decoded_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -66,6 +66,7 @@ def frozen_store(root: Path) -> Iterator[Path]:
         _thaw(paths)
 
 
+@pytest.mark.sqlite_only
 def test_a_read_only_store_can_still_be_read(frozen_store: Path, tmp_path: Path) -> None:
     root = str(frozen_store)
     with pytest.raises(OSError):  # the freeze is real

@@ -20,7 +20,7 @@ from driftstore.formats.canonical import compact_es, es_ready, pretty_es
 from driftstore.formats.checksum import legacy_checksum
 from tests.conftest import REAL_DRIFT, REPO
 from tests.formats.strategies import legacy_entries, pattern_ids
-from tests.sqlite_access import database
+from tests.store_rows import table_rows
 
 SAMPLE = REPO / "samples" / "drift09"
 _counter = itertools.count()
@@ -35,11 +35,10 @@ def _entries_by_id(folder: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
 
 
 def _db_snapshot(store: driftstore.PatternStore) -> list[Any]:
-    with database(store).reader() as conn:
-        return [
-            list(conn.execute(f"SELECT * FROM {table} ORDER BY 1"))
-            for table in ("patterns", "pattern_locations", "pattern_history", "export_state")
-        ]
+    return [
+        table_rows(store, table)
+        for table in ("patterns", "pattern_locations", "pattern_history", "export_state")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -212,8 +211,9 @@ def legacy_trees(draw: st.DrawFn) -> dict[tuple[str, str], list[dict[str, Any]]]
 def test_any_legacy_tree_comes_back_byte_for_byte(
     tmp_path: Path, tree: dict[tuple[str, str], list[dict[str, Any]]]
 ) -> None:
-    base = tmp_path / f"case{next(_counter)}"
-    source, target = base / "legacy", base / "store"
+    case = next(_counter)
+    base = tmp_path / f"case{case}"
+    source, target = base / "legacy", base / f"store{case}"  # one project per case
     source.mkdir(parents=True)
     target.mkdir()
     _write_legacy(source, tree)

@@ -22,11 +22,9 @@ from driftstore import (
     VariantNotFoundError,
     to_builtins,
 )
-from driftstore.engine.sqlite import variants as variant_sql
 from driftstore.facade.variants import parse_config
 from driftstore.model.clock import format_iso
 from tests.factories import make_pattern
-from tests.sqlite_access import database
 
 
 @pytest.fixture
@@ -225,8 +223,9 @@ def test_variants_round_trip_through_the_database(
             threshold_override=threshold,
             config_override=config,
             expires_at=None if expires is None else format_iso(expires.replace(tzinfo=UTC)),
+            created_at="2026-05-01T12:00:00.000Z",
         )
-        with database(store).transaction() as cur:
-            vid = variant_sql.insert_variant(cur, v, created_at="2026-05-01T12:00:00.000Z")
+        with store.engine.write() as w:  # the engine's own door, below the facade's checks
+            vid = w.add_variant(v).id
         stored = store.variants("p1")
     assert stored == [msgspec.structs.replace(v, id=vid, created_at="2026-05-01T12:00:00.000Z")]

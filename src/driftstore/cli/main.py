@@ -44,14 +44,29 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     help="Project folder for the command (also DRIFTSTORE_ROOT; default: found from here).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine output for the command.")
+@click.option(
+    "--store",
+    metavar="URL",
+    default=None,
+    help="Store for the command: a postgresql:// URL (also DRIFTSTORE_STORE; default: "
+    "the SQLite file under the root).",
+)
+@click.option(
+    "--project",
+    metavar="NAME",
+    default=None,
+    help="Project in a shared store (also DRIFTSTORE_PROJECT; default: the root's name).",
+)
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None, as_json: bool) -> None:
+def cli(
+    ctx: click.Context, root: Path | None, as_json: bool, store: str | None, project: str | None
+) -> None:
     """driftstore: the storage layer for code-pattern data (.drift/drift.db).
 
     Shell completion: eval "$(_DRIFTSTORE_COMPLETE=bash_source driftstore)" (zsh_source,
     fish_source for those shells).
     """
-    ctx.obj = GlobalOptions(root=root, json=as_json)
+    ctx.obj = GlobalOptions(root=root, json=as_json, store=store, project=project)
 
 
 for command in COMMANDS:

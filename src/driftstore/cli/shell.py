@@ -43,6 +43,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 ROOT_ENV = "DRIFTSTORE_ROOT"
+STORE_ENV = "DRIFTSTORE_STORE"  # the facade reads them too (facade.store)
+PROJECT_ENV = "DRIFTSTORE_PROJECT"
 
 #: errors that mean the caller asked for something that cannot be (exit 2, like usage)
 _USAGE_ERRORS = (
@@ -66,10 +68,13 @@ class GlobalOptions:
 
     root: Path | None = None
     json: bool = False
+    store: str | None = None
+    project: str | None = None
 
 
-#: whether the running command was asked for JSON (errors then also go to stdout as JSON)
-_state = {"json": False, "searched": False}
+#: the running command's resolved options: whether it was asked for JSON (errors then also
+#: go to stdout as JSON), whether its root was searched for, and the store it names
+_state: dict[str, Any] = {"json": False, "searched": False, "store": None, "project": None}
 
 
 def exit_code_of(exc: DriftStoreError) -> int:
@@ -98,7 +103,21 @@ def fail_with(exc: DriftStoreError) -> None:
 
 
 def common_options(fn: F) -> F:
-    """--root and --json, which every command takes (interface.md)."""
+    """--root, --json, --store and --project, which every command takes (interface.md)."""
+    fn = click.option(
+        "--project",
+        metavar="NAME",
+        default=None,
+        help=f"Project within a shared (PostgreSQL) store (default: ${PROJECT_ENV}, else the "
+        "project folder's name).",
+    )(fn)
+    fn = click.option(
+        "--store",
+        metavar="URL",
+        default=None,
+        help=f"Store to use: a postgresql:// URL (default: ${STORE_ENV}, else the SQLite "
+        "file .drift/drift.db under the root).",
+    )(fn)
     fn = click.option(
         "--json",
         "as_json",
@@ -124,6 +143,8 @@ def _resolve(kwargs: dict[str, Any]) -> None:
     if "as_json" in kwargs:
         kwargs["as_json"] = bool(kwargs["as_json"] or given.json)
         _state["json"] = kwargs["as_json"]
+    _state["store"] = kwargs.pop("store", None) or given.store
+    _state["project"] = kwargs.pop("project", None) or given.project
     if "root" not in kwargs:
         return
     explicit = kwargs["root"] or given.root or os.environ.get(ROOT_ENV) or None
@@ -134,7 +155,14 @@ def _resolve(kwargs: dict[str, Any]) -> None:
     import driftstore
 
     here = Path.cwd()
-    kwargs["root"] = driftstore.find_root(here) or here
+    shared = driftstore.is_server_store(_state["store"] or os.environ.get(STORE_ENV) or "")
+    kwargs["root"] = driftstore.find_root(here, shared=shared) or here
+
+
+def chosen_store() -> tuple[str | None, str | None]:
+    """The --store URL and --project name the running command was given (None: the
+    environment's, else the defaults)."""
+    return _state["store"], _state["project"]
 
 
 def guarded(fn: F) -> F:
@@ -167,6 +195,13 @@ def open_store(root: Path, *, create: bool = False) -> PatternStore:
     import driftstore
 
     try:
-        return driftstore.open(root, create=create)
-    except StoreNotFoundError:
+        return driftstore.open(
+            root, create=create, store=_state["store"], project=_state["project"]
+        )
+    except StoreNotFoundError as exc:
+        if driftstore.is_server_store(_state["store"] or os.environ.get(STORE_ENV)):
+            raise StoreNotFoundError(
+                f"{exc}; 'driftstore ingest SCAN' creates it, or name another with --project "
+                "(see 'driftstore projects')"
+            ) from None
         raise StoreNotFoundError(no_store_hint(root, searched=bool(_state["searched"]))) from None

@@ -48,8 +48,9 @@ def _lock(path: Path, *, wait: bool) -> int | None:
 @contextmanager
 def work_folder(folder: Path) -> Iterator[Path]:
     """A new private (0700) folder inside `folder`, locked by this process while in use and
-    removed afterwards; stale folders of dead runs are cleared first."""
-    folder.mkdir(exist_ok=True)
+    removed afterwards; stale folders of dead runs are cleared first. A project on a server
+    database may have no `.drift/` folder yet: it is made here."""
+    folder.mkdir(parents=True, exist_ok=True)
     remove_stale(folder)
     work = Path(tempfile.mkdtemp(prefix=PREFIX, dir=folder))
     try:

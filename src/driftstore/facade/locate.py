@@ -23,13 +23,17 @@ class FolderContents(msgspec.Struct, rename="camel", kw_only=True):
     backups: bool
 
 
-def find_root(start: str | Path = ".") -> Path | None:
-    """The nearest folder at or above `start` whose `.drift/` holds a store, or None."""
+def find_root(start: str | Path = ".", *, shared: bool = False) -> Path | None:
+    """The nearest folder at or above `start` whose `.drift/` holds a store, or None.
+
+    With a shared (server) store the data is elsewhere: the root is then the nearest folder
+    with a `.drift/` folder, else the top of the enclosing git work tree."""
     here = Path(start).resolve()
-    for folder in (here, *here.parents):
-        if (folder / DRIFT_DIR / DB_FILE).is_file():
-            return folder
-    return None
+    chain = (here, *here.parents)
+    if not shared:
+        return next((f for f in chain if (f / DRIFT_DIR / DB_FILE).is_file()), None)
+    marked = next((f for f in chain if (f / DRIFT_DIR).is_dir()), None)
+    return marked or next((f for f in chain if (f / ".git").exists()), None)
 
 
 def folder_contents(root: str | Path) -> FolderContents:

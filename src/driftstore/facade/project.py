@@ -17,7 +17,7 @@ from driftstore.errors import (
 from driftstore.facade import backups
 from driftstore.facade.migrate import plan_migration
 from driftstore.facade.results import BackupInfo, MigrateReport, RestoreReport, VersionInfo
-from driftstore.facade.store import PatternStore
+from driftstore.facade.store import PatternStore, chosen_store
 from driftstore.model.paths import DRIFT_DIR
 
 
@@ -51,6 +51,7 @@ def restore(
     folder = _folder(root)
     drift_dir = folder / DRIFT_DIR
     backup_id = backups.resolve_backup(drift_dir, backup_id)  # unknown: fails before opening
+    store, project = chosen_store(store, project)
     location = locate(drift_dir, store, project)
     if location.exists():
         try:
@@ -73,6 +74,7 @@ def migrate_preview(
     """A dry run of `migrate` that writes nothing at all, not even a new empty store."""
     folder = _folder(root)
     origin = Path(source) if source is not None else folder
+    store, project = chosen_store(store, project)
     if not locate(folder / DRIFT_DIR, store, project).exists():
         return plan_migration(None, origin, dry_run=True).report
     with PatternStore(folder, create=False, store=store, project=project) as opened:

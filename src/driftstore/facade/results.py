@@ -28,6 +28,7 @@ __all__ = [
     "CheckReport",
     "ContextExample",
     "ContextPattern",
+    "CopyReport",
     "DecisionReport",
     "DiagnosticSpot",
     "DiffReport",
@@ -56,6 +57,7 @@ __all__ = [
     "PatternDetail",
     "PatternPage",
     "Problem",
+    "ProjectInfo",
     "RelatedPattern",
     "RestoreReport",
     "SarifSummary",
@@ -278,6 +280,30 @@ class VersionInfo(msgspec.Struct, kw_only=True):
     driftstore: str
     sqlite: str
     schema: int
+
+
+# --- shared stores ------------------------------------------------------------------------
+class ProjectInfo(msgspec.Struct, rename="camel", kw_only=True):
+    """`projects`: one project of a shared store and how much it holds."""
+
+    project: str
+    patterns: int
+    locations: int
+    outliers: int
+    history_rows: int
+
+
+class CopyReport(msgspec.Struct, rename="camel", kw_only=True):
+    """`copy`: a project's store copied whole into another store (addresses shown without
+    passwords)."""
+
+    source: str
+    target: str
+    patterns: int
+    locations: int
+    history_rows: int
+    #: the backup of what the target held before (None: it held nothing)
+    backup: str | None = None
 
 
 # --- git ----------------------------------------------------------------------------------

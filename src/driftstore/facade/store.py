@@ -8,6 +8,8 @@ engine that passes the contract suite tomorrow.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from driftstore.engine import locate
+from driftstore.engine import is_server_store, locate
 from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
 from driftstore.errors import (
     AmbiguousIdError,
@@ -67,6 +69,20 @@ if TYPE_CHECKING:
 # under 150 ms (benchmark B4), and most commands need none of them.
 
 
+#: environment variables that choose the store when `open` is given none (as libpq's PG*
+#: variables do for a connection): a `postgresql://` URL, and the project in it
+STORE_ENV = "DRIFTSTORE_STORE"
+PROJECT_ENV = "DRIFTSTORE_PROJECT"
+
+
+def chosen_store(store: str | None, project: str | None) -> tuple[str | None, str | None]:
+    """The store and project a caller gave, else the environment's (None: the defaults)."""
+    return (
+        store if store is not None else (os.environ.get(STORE_ENV) or None),
+        project if project is not None else (os.environ.get(PROJECT_ENV) or None),
+    )
+
+
 class PatternStore:
     """A project's store: its data (through an engine) plus the files beside it in
     `<root>/.drift/` (backups, shards)."""
@@ -86,6 +102,7 @@ class PatternStore:
                 f"{root}: no such folder; pass an existing project folder as root"
             )
         self.drift_dir = self.root / DRIFT_DIR
+        store, project = chosen_store(store, project)
         self.location = locate(self.drift_dir, store, project)
         if engine is None:
             if not create and not self.location.exists():
@@ -95,6 +112,11 @@ class PatternStore:
                     path=str(self.root),
                 )
             engine = self.location.open(create=create, on_migration=self._backup_before_migration)
+            if create and is_server_store(store):
+                # `.drift/` marks the project's root (found from a subfolder, as git finds
+                # `.git`) and holds its backups and shards; the data is on the server
+                with contextlib.suppress(OSError):
+                    self.drift_dir.mkdir(exist_ok=True)
         self.engine = engine
         self._index: FileIndex | None = None
         self._index_lock = threading.Lock()
@@ -878,5 +900,7 @@ def open(
     store: str | None = None,
     project: str | None = None,
 ) -> PatternStore:
-    """Open (and by default create) the store of the project at `root`."""
+    """Open (and by default create) the store of the project at `root`: its SQLite file,
+    or with `store="postgresql://..."` (or DRIFTSTORE_STORE) the project `project` (or
+    DRIFTSTORE_PROJECT; default: the root folder's name) of a PostgreSQL database."""
     return PatternStore(root, create=create, store=store, project=project)

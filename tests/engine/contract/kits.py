@@ -8,16 +8,19 @@ the raw rows of a table, read a pattern row's creation and update stamps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import apsw
 
 from driftstore.engine.base import Engine, StoreLocation
 from driftstore.engine.sqlite.engine import SqliteEngine
 from driftstore.engine.sqlite.location import SqliteLocation
+from tests import pg_server
 
 #: the pattern columns `raw_stamp` is asked about
 PATTERN_STAMPS = ("created_at", "updated_at")
@@ -100,8 +103,96 @@ SQLITE = EngineKit(
     raw_stamp=_sqlite_stamp,
 )
 
+# --- PostgreSQL ----------------------------------------------------------------------------
+#: what `locate` puts in each URL as a password: the test server trusts local connections,
+#: so it is never sent, but every message must still leave it out
+PG_SECRET = "pg-s3cret-Word"
+
+
+def _pg_url() -> str:
+    """The test server's URL with the secret as its password (set by `_pg_serve`)."""
+    url = os.environ[pg_server.ENV_URL]
+    scheme, rest = url.split("://", 1)
+    user, _, host = rest.partition("@")
+    if not _:
+        user, host = "postgres", rest
+    return f"{scheme}://{user.split(':')[0]}:{PG_SECRET}@{host}"
+
+
+def _pg_project(folder: Path) -> str:
+    import xxhash
+
+    return "t-" + xxhash.xxh3_64_hexdigest(str(folder.resolve()).encode())
+
+
+@contextmanager
+def _pg_serve() -> Iterator[None]:
+    with pg_server.server() as url:
+        before = os.environ.get(pg_server.ENV_URL)
+        os.environ[pg_server.ENV_URL] = url  # worker subprocesses find it there too
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(pg_server.ENV_URL, None)
+
+
+def _pg_locate(folder: Path) -> StoreLocation:
+    from driftstore.engine.postgres.location import PostgresLocation
+
+    return PostgresLocation(_pg_url(), _pg_project(folder))
+
+
+def _pg_raw(engine: Engine) -> tuple[Any, str]:
+    from driftstore.engine.postgres.engine import PostgresEngine
+
+    assert isinstance(engine, PostgresEngine), "the PostgreSQL kit got another engine"
+    import psycopg
+
+    return psycopg.connect(engine.url, autocommit=True), engine.project
+
+
+def _pg_damage(engine: Engine, pattern_id: str) -> None:
+    conn, project = _pg_raw(engine)
+    with conn:
+        done = conn.execute(
+            "UPDATE patterns SET name = name || ' (edited)' WHERE project = %s AND id = %s",
+            (project, pattern_id),
+        )
+        assert done.rowcount == 1, f"no pattern {pattern_id!r} to damage"
+
+
+def _pg_count(engine: Engine, table: str) -> int:
+    assert table in TABLES, table
+    conn, project = _pg_raw(engine)
+    with conn:
+        row = conn.execute(f"SELECT count(*) FROM {table} WHERE project = %s", (project,))
+        return int(row.fetchone()[0])
+
+
+def _pg_stamp(engine: Engine, pattern_id: str, column: str) -> str | None:
+    assert column in PATTERN_STAMPS, column
+    conn, project = _pg_raw(engine)
+    with conn:
+        rows = conn.execute(
+            f"SELECT {column} FROM patterns WHERE project = %s AND id = %s", (project, pattern_id)
+        ).fetchall()
+    assert len(rows) == 1, f"no pattern {pattern_id!r}"
+    return None if rows[0][0] is None else str(rows[0][0])
+
+
+POSTGRESQL = EngineKit(
+    name="postgresql",
+    locate=_pg_locate,
+    damage_value=_pg_damage,
+    raw_count=_pg_count,
+    raw_stamp=_pg_stamp,
+    secret=PG_SECRET,
+    serve=_pg_serve,
+)
+
 #: every engine the contract runs against
-KITS: tuple[EngineKit, ...] = (SQLITE,)
+KITS: tuple[EngineKit, ...] = (SQLITE, POSTGRESQL)
 
 
 def kit_named(name: str) -> EngineKit:

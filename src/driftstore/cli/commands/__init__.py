@@ -16,6 +16,7 @@ from driftstore.cli.commands import (
     patterns,
     scans,
     servers,
+    stores,
     timeline,
     variants,
 )
@@ -30,5 +31,6 @@ COMMANDS: list[click.Command] = [
     *ci.COMMANDS,
     *git.COMMANDS,
     *timeline.COMMANDS,
+    *stores.COMMANDS,
     *servers.COMMANDS,
 ]

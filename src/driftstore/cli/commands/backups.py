@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from driftstore.cli import render
-from driftstore.cli.shell import common_options, guarded, open_store
+from driftstore.cli.shell import chosen_store, common_options, guarded, open_store
 
 
 def _size(n: int) -> str:
@@ -81,7 +81,8 @@ def restore(backup_id: str, thorough: bool, root: Path, as_json: bool) -> None:
     into .drift/backups/)."""
     import driftstore
 
-    report = driftstore.restore(root, backup_id, thorough=thorough)
+    store, project = chosen_store()
+    report = driftstore.restore(root, backup_id, thorough=thorough, store=store, project=project)
     if as_json:
         render.emit_json(report)
         return

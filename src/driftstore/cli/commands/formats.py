@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from driftstore.cli import render
-from driftstore.cli.shell import EXIT_FAILED, common_options, guarded, open_store
+from driftstore.cli.shell import EXIT_FAILED, chosen_store, common_options, guarded, open_store
 
 
 @click.command()
@@ -103,7 +103,8 @@ def migrate(dry_run: bool, no_backup: bool, source: Path | None, root: Path, as_
     if dry_run:
         import driftstore
 
-        report = driftstore.migrate_preview(root, source)
+        url, project = chosen_store()
+        report = driftstore.migrate_preview(root, source, store=url, project=project)
     else:
         with open_store(root, create=True) as store:
             report = store.migrate(source, backup=not no_backup)
