@@ -23,7 +23,7 @@ from typing import Any
 import apsw
 import msgspec
 
-from benchmarks import bench_ci, bench_files, bench_ingest, bench_reads
+from benchmarks import bench_ci, bench_files, bench_ingest, bench_reads, bench_servers
 from benchmarks.generate import DEFAULT_SEED, SIZES, generate
 from benchmarks.harness import Context, Part, Result
 
@@ -42,10 +42,23 @@ ORDER = (
     "B17",
     "B18",
     "B19",
+    "L1",
+    "H1",
+    "M1",
     "B9",
     "B10",
+    "P1",
+    "P2",
+    "P5",
+    "P8",
+    "P11",
 )
-NEEDS_STORE = {"B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B12", "B16", "B17", "B18", "B19"}
+#: the PostgreSQL column (bench_postgres): run on one server after the SQLite benchmarks
+POSTGRES = ("P1", "P2", "P5", "P8", "P11")
+NEEDS_STORE = {
+    "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B12", "B16", "B17", "B18", "B19",
+    "L1", "H1", "M1",
+}  # fmt: skip
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -126,11 +139,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             "B17": lambda: bench_ci.b17_sarif(ctx),
             "B18": lambda: bench_ci.b18_diff(ctx),
             "B19": lambda: bench_ci.b19_as_of(ctx),
+            "L1": lambda: bench_servers.l1_lsp(ctx),
+            "H1": lambda: bench_servers.h1_http(ctx),
+            "M1": lambda: bench_servers.m1_mcp(ctx),
             "B9": lambda: bench_ingest.b9_memory(ctx),
             "B10": lambda: bench_ingest.b10_scaling(ctx, sizes),
         }
         for bid in ORDER:
-            if bid not in args.wanted:
+            if bid not in args.wanted or bid in POSTGRES:
                 continue
             if bid in ("B2", "B12") and ctx.b1_seconds is None:
                 ctx.b1_seconds = bench_ingest.ingest_fresh(ctx, wl.path)[0]
@@ -147,6 +163,22 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
                 results[bid] = failed
             r = results[bid]
             _log(f"{bid}: {_fmt(r.value)} {r.unit} (floor {_fmt(r.floor)}) met={r.met} {r.note}")
+        pg_wanted = args.wanted & set(POSTGRES)
+        if pg_wanted:
+            try:
+                from benchmarks import bench_postgres
+
+                results.update(bench_postgres.run_all(ctx, pg_wanted))
+            except Exception as exc:
+                crashed = True
+                _log(traceback.format_exc())
+                for bid in sorted(pg_wanted - set(results)):
+                    failed = Result(bid, "crashed", note=f"crashed: {type(exc).__name__}: {exc}")
+                    failed.parts = [Part("ran", None, "", 1, kind="min")]
+                    results[bid] = failed
+            for bid in sorted(pg_wanted & set(results)):
+                r = results[bid]
+                _log(f"{bid}: {_fmt(r.value)} {r.unit} (floor {_fmt(r.floor)}) met={r.met}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     document = {

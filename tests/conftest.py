@@ -92,7 +92,8 @@ def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Which engine `driftstore.open` (and every CLI process the test starts) gives this
     test. PostgreSQL: a database of the test's own, so projects are named after their
     folders as a user's are, and no test sees another's."""
-    kind: str = request.param
+    # a unittest-style class (hypothesis' state machines) is not parametrised: SQLite
+    kind: str = getattr(request, "param", "sqlite")
     monkeypatch.delenv("DRIFTSTORE_PROJECT", raising=False)
     if kind == "postgresql":
         from tests import pg_server

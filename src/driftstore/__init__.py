@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # loaded lazily below
     from driftstore.engine.base import ChangeSet
     from driftstore.facade.files import write_file
     from driftstore.facade.git import driver_command, git_setup, merge_files
-    from driftstore.facade.locate import find_root, folder_contents
+    from driftstore.facade.locate import find_root, folder_contents, store_place
     from driftstore.facade.project import (
         list_backups,
         migrate_preview,
@@ -86,6 +86,7 @@ _LAZY = {
     "versions": "driftstore.facade.project",
     "write_file": "driftstore.facade.files",
     "find_root": "driftstore.facade.locate",
+    "store_place": "driftstore.facade.locate",
     "is_server_store": "driftstore.engine",
     "projects": "driftstore.facade.projects",
     "copy_store": "driftstore.facade.projects",
@@ -155,6 +156,7 @@ __all__ = [
     "__version__",
     "driver_command",
     "find_root",
+    "store_place",
     "is_server_store",
     "projects",
     "copy_store",

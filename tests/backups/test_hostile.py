@@ -230,7 +230,7 @@ def test_hostile_archive_is_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "hostile.tar.zst",
         "into",
-        "project",
+        f"project-{tmp_path.name}",  # the `root` fixture's folder
         "snap.db",
     ]
 

@@ -218,7 +218,14 @@ def test_any_legacy_tree_comes_back_byte_for_byte(
     target.mkdir()
     _write_legacy(source, tree)
     with driftstore.open(target) as store:
-        report = store.migrate(source, backup=False)
+        try:
+            report = store.migrate(source, backup=False)
+        except InvalidInputError as exc:
+            # PostgreSQL's text holds no NUL: refused in one line, nothing stored
+            assert store.info().kind == "postgresql" and "NUL character" in str(exc)
+            assert store.count() == 0
+            shutil.rmtree(base)
+            return
         assert report.checksum_mismatches == []
         store.export(base / "v1", layout="v1")
         for status, category in tree:

@@ -65,8 +65,8 @@ def test_store_and_project_before_or_after_the_command_word_or_from_the_environm
     assert not (repo / ".drift" / "drift.db").exists()
     missing = cli("status", "--store", url, cwd=repo)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
-    assert "(project web-app): no store here" in missing.stderr
-    assert "--project" in missing.stderr
+    assert "no driftstore store in" in missing.stderr
+    assert "(project web-app); 'driftstore projects' lists" in missing.stderr
 
 
 def test_the_default_project_is_the_root_folders_name_found_from_a_subfolder(

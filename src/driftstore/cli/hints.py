@@ -32,7 +32,7 @@ def hint_for(exc: DriftStoreError) -> str | None:
     return HINTS.get(exc.remedy) if exc.remedy else None
 
 
-def no_store_hint(root: Path, *, searched: bool = True) -> str:
+def no_store_hint(root: Path, *, searched: bool = True, place: str | None = None) -> str:
     """One line for a read command run where there is no store: what is there instead and
     the command that brings it in."""
     import driftstore
@@ -48,4 +48,6 @@ def no_store_hint(root: Path, *, searched: bool = True) -> str:
     if not ways:
         ways.append("'driftstore init' creates one, 'driftstore ingest SCAN' fills it")
     where = f"{root} or any folder above it" if searched else str(root)
+    if place is not None:  # a shared store: the project is missing there
+        where = f"{where} ({place}; 'driftstore projects' lists the projects there)"
     return f"no driftstore store in {where}; " + "; ".join(ways)

@@ -198,10 +198,10 @@ def open_store(root: Path, *, create: bool = False) -> PatternStore:
         return driftstore.open(
             root, create=create, store=_state["store"], project=_state["project"]
         )
-    except StoreNotFoundError as exc:
+    except StoreNotFoundError:
+        place = None
         if driftstore.is_server_store(_state["store"] or os.environ.get(STORE_ENV)):
-            raise StoreNotFoundError(
-                f"{exc}; 'driftstore ingest SCAN' creates it, or name another with --project "
-                "(see 'driftstore projects')"
-            ) from None
-        raise StoreNotFoundError(no_store_hint(root, searched=bool(_state["searched"]))) from None
+            place = driftstore.store_place(root, _state["store"], _state["project"])
+        raise StoreNotFoundError(
+            no_store_hint(root, searched=bool(_state["searched"]), place=place)
+        ) from None

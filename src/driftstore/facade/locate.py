@@ -36,6 +36,15 @@ def find_root(start: str | Path = ".", *, shared: bool = False) -> Path | None:
     return marked or next((f for f in chain if (f / ".git").exists()), None)
 
 
+def store_place(root: str | Path, store: str | None, project: str | None) -> str:
+    """Where the store of the project at `root` is (or would be), for messages: the SQLite
+    file, or a shared store's address without its password and the project's name."""
+    from driftstore.engine import locate
+    from driftstore.facade.store import chosen_store
+
+    return locate(Path(root).resolve() / DRIFT_DIR, *chosen_store(store, project)).describe()
+
+
 def folder_contents(root: str | Path) -> FolderContents:
     drift = Path(root) / DRIFT_DIR
     patterns = drift / "patterns"

@@ -9,6 +9,7 @@ driftstore does not model (kept in `__extras__` slots) are put back where they c
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from driftstore.engine.base import RelatedPattern
 from driftstore.model.effective import Effective
 from driftstore.model.entry import flatten_extras
 from driftstore.model.enums import Severity, Status
-from driftstore.model.pattern import Pattern
+from driftstore.model.pattern import EXTRAS_KEY, Pattern
 from driftstore.model.query import PatternSummary
 from driftstore.model.records import Example, HistoryEntry, Variant
 
@@ -74,7 +75,34 @@ __all__ = [
 def to_builtins(result: Any) -> Any:
     """A result as JSON-ready builtins: camelCase names, unknown input keys put back in
     place. What every face prints or sends."""
-    return flatten_extras(msgspec.to_builtins(result))
+    data = msgspec.to_builtins(result)
+    if isinstance(result, msgspec.Struct) and not _may_hold_extras(type(result)):
+        return data  # nothing to put back: skip the walk (a server's hot path)
+    return flatten_extras(data)
+
+
+@functools.cache
+def _may_hold_extras(kind: type) -> bool:
+    """Whether a result type can hold a kept-unknown-keys slot anywhere inside it."""
+    seen: set[int] = set()
+
+    def walk(info: msgspec.inspect.Type) -> bool:
+        if id(info) in seen:
+            return False
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.StructType):
+            return any(f.encode_name == EXTRAS_KEY or walk(f.type) for f in info.fields)
+        if isinstance(info, msgspec.inspect.UnionType):
+            return any(walk(t) for t in info.types)
+        if isinstance(info, msgspec.inspect.DictType):
+            return walk(info.key_type) or walk(info.value_type)
+        if isinstance(info, msgspec.inspect.CustomType):
+            return True
+        # Any (configs, history's old/new) holds plain JSON values, already flat
+        item = getattr(info, "item_type", None)
+        return item is not None and walk(item)
+
+    return walk(msgspec.inspect.type_info(kind))
 
 
 # --- status -------------------------------------------------------------------------------

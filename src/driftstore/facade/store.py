@@ -59,6 +59,7 @@ from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
 if TYPE_CHECKING:
+    from driftstore.facade.file_report import SummaryCache
     from driftstore.facade.timeline import StoreAsOf
     from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
@@ -119,6 +120,7 @@ class PatternStore:
                     self.drift_dir.mkdir(exist_ok=True)
         self.engine = engine
         self._index: FileIndex | None = None
+        self._summaries: SummaryCache | None = None
         self._index_lock = threading.Lock()
 
     def _backup_before_migration(
@@ -499,15 +501,31 @@ class PatternStore:
         return describe(self.engine, pattern_id)
 
     @checked
-    def file_report(self, path: str, *, include_disabled: bool = False) -> FileReport:
+    def file_report(
+        self, path: str, *, include_disabled: bool = False, indexed: bool = False
+    ) -> FileReport:
         """`file`: patterns touching PATH (summary, their locations there, and the effective
         settings for PATH), disabled ones only with include_disabled.
 
-        Answered from the store so a one-shot process does not build the in-memory index.
+        Answered from the store so a one-shot process does not build the in-memory index;
+        `indexed=True` (what a server wants) answers from the index and a summary cache
+        both kept current with the store's generation.
         """
-        from driftstore.facade.file_report import file_report
+        from driftstore.facade.file_report import SummaryCache, build_report, file_report
 
-        return file_report(self.engine, self.project_path(path), include_disabled=include_disabled)
+        file = self.project_path(path)
+        if not indexed:
+            return file_report(self.engine, file, include_disabled=include_disabled)
+        with self._index_lock:
+            if self._summaries is None:
+                self._summaries = SummaryCache(self.engine)
+            cache = self._summaries
+        for _ in range(3):  # a write between the two reads: ask again
+            before, summaries = cache.current()
+            found = self.by_file(file, include_disabled=include_disabled)
+            if all(p.id in summaries for p in found) and cache.current()[0] == before:
+                return build_report(file, found, summaries)
+        return file_report(self.engine, file, include_disabled=include_disabled)
 
     # --- scans -------------------------------------------------------------------------
     @checked

@@ -172,7 +172,7 @@ def build_app(
         current = store.generation
         if _matches(request, _etag(current)):
             return _answer(request, None, current)
-        report = await call(store.file_report, path)
+        report = await call(lambda: store.file_report(path, indexed=True))
         return _answer(request, report, current)
 
     async def outliers(request: Request) -> Response:

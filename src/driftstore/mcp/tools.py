@@ -97,7 +97,7 @@ def read_tools(store: driftstore.PatternStore) -> list[Tool]:
     def file_patterns(path: Path) -> driftstore.FileReport:
         """The patterns touching one file, their spots there and the settings their variants
         give that file (the editor's question)."""
-        return store.file_report(path)
+        return store.file_report(path, indexed=True)
 
     def outliers(
         status: Annotated[

@@ -71,10 +71,9 @@ def copy(
     between its SQLite file and a PostgreSQL project, or between projects: one consistent
     snapshot, loaded in one transaction."""
     import driftstore
-    from driftstore.errors import InvalidInputError
 
     if (to is None) == (from_ is None):
-        raise InvalidInputError("copy: give exactly one of --to STORE and --from STORE")
+        raise driftstore.InvalidInputError("copy: give exactly one of --to STORE and --from STORE")
     store, project = chosen_store()
     if to is not None:
         report = driftstore.copy_store(

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import apsw
 import psycopg
 
 from driftstore.engine.base import SnapshotInfo
@@ -21,6 +20,7 @@ from driftstore.engine.digests import EXAMPLE_COLUMNS, HISTORY_COLUMNS, VARIANT_
 from driftstore.engine.postgres.reader import RESERVED_META
 from driftstore.engine.rows import LOCATION_COLUMNS, PATTERN_COLUMNS
 from driftstore.engine.sqlite.migrations import SCHEMA_VERSION as SQLITE_SCHEMA
+from driftstore.engine.sqlite.snapshot_rows import new_snapshot, snapshot_reader
 
 #: table -> the columns that move (every stored column but the project key)
 TABLES: dict[str, tuple[str, ...]] = {
@@ -46,81 +46,47 @@ def write_snapshot(
 ) -> SnapshotInfo:
     """The project's rows, read in the caller's snapshot transaction, into the new SQLite
     file `target`."""
-    from driftstore.engine.sqlite.connection import Database
-
-    Database(target).close()  # driftstore's schema, current version
-    dst = apsw.Connection(str(target))
-    try:
-        dst.execute("PRAGMA journal_mode = OFF")
-        dst.execute("PRAGMA synchronous = OFF")
-        dst.execute("BEGIN")
-        tables = list(TABLES)
+    tables = list(TABLES)
+    with new_snapshot(target) as filler:
         for step, table in enumerate(tables):
             columns = TABLES[table]
-            insert = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})"
-            )
-            where = "project = %s"
             if table == "store_meta":
-                dst.execute(
-                    "DELETE FROM store_meta WHERE key NOT IN ('generation', 'changes-reset')"
-                )
+                filler.keep_meta(("generation", "changes-reset"))
             with conn.cursor(name=f"snapshot_{table}") as cur:
                 cur.itersize = _BATCH
                 cur.execute(
-                    f"SELECT {', '.join(columns)} FROM {table} WHERE {where} ORDER BY 1",
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE project = %s ORDER BY 1",
                     (project,),
                 )
                 while rows := cur.fetchmany(_BATCH):
                     if table == "store_meta":
                         rows = [r for r in rows if r[0] not in RESERVED_META]
-                    dst.executemany(insert, rows)
+                    filler.insert(table, columns, rows)
             if on_step is not None:
                 on_step(step + 1, len(tables))
-        dst.execute("COMMIT")
-        dst.execute("PRAGMA journal_mode = DELETE")
-    except BaseException:
-        if dst.in_transaction:
-            dst.execute("ROLLBACK")
-        raise
-    finally:
-        dst.close()
     return SnapshotInfo(bytes=target.stat().st_size, schema_version=SQLITE_SCHEMA)
 
 
 def load_snapshot(conn: psycopg.Connection[Any], project: str, snapshot: Path) -> None:
     """Make the project hold exactly the snapshot's rows (the caller's transaction, which
     holds the project's write lock)."""
-    src = apsw.Connection(str(snapshot), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        for table in ("pattern_locations", "pattern_variants", "pattern_examples"):
-            conn.execute(f"DELETE FROM {table} WHERE project = %s", (project,))
-        for table in (
-            "patterns",
-            "pattern_history",
-            "export_state",
-            "store_meta",
-            "pattern_changes",
-        ):
-            conn.execute(f"DELETE FROM {table} WHERE project = %s", (project,))
-        src.execute("BEGIN")
+    for table in ("pattern_locations", "pattern_variants", "pattern_examples"):
+        conn.execute(f"DELETE FROM {table} WHERE project = %s", (project,))
+    for table in ("patterns", "pattern_history", "export_state", "store_meta", "pattern_changes"):
+        conn.execute(f"DELETE FROM {table} WHERE project = %s", (project,))
+    with snapshot_reader(snapshot) as src:
         for table, columns in TABLES.items():
-            rows = src.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1")
             with (
                 conn.cursor() as cur,
                 cur.copy(f"COPY {table} (project, {', '.join(columns)}) FROM STDIN") as copy,
             ):
-                for row in rows:
+                for row in src.rows(table, columns):
                     if table == "store_meta" and row[0] in RESERVED_META:
                         continue
                     copy.write_row((project, *row))
-        src.execute("COMMIT")
-        for table in _SERIAL:
-            conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"greatest((SELECT coalesce(max(id), 0) FROM {table}), "
-                f"(SELECT last_value FROM {table}_id_seq)))"
-            )
-    finally:
-        src.close()
+    for table in _SERIAL:
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"greatest((SELECT coalesce(max(id), 0) FROM {table}), "
+            f"(SELECT last_value FROM {table}_id_seq)))"
+        )
