@@ -23,7 +23,10 @@ from driftstore.model.enums import HistoryAction
 def _copy(ctx: Context, prefix: str) -> Any:
     assert ctx.loaded_root is not None
     root = ctx.fresh_dir(prefix)
-    shutil.copytree(ctx.loaded_root / ".drift", root / ".drift")
+    # the store alone: earlier benchmarks' backups are not part of these workloads
+    shutil.copytree(
+        ctx.loaded_root / ".drift", root / ".drift", ignore=shutil.ignore_patterns("backups")
+    )
     return root
 
 
@@ -119,8 +122,11 @@ def _history_store(ctx: Context, rows: int, pattern_rows: int) -> tuple[Any, str
         patterns = store.engine
         with patterns.read() as r:
             heads = r.patterns(with_locations=False)
-        snaps = [(p.id, snapshot(p)) for p in heads]
-        busy = snaps[0][0]
+            snaps = [(p.id, snapshot(p)) for p in heads]
+            busy = snaps[0][0]
+            whole = r.pattern(busy)  # with its locations: their count and hash are real
+        assert whole is not None
+        snaps[0] = (busy, snapshot(whole))
         records: list[HistoryRecord] = []
         tick = 0
         while len(records) < rows:

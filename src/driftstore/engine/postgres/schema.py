@@ -2,6 +2,11 @@
 key leading its primary key and indexes, so one database holds many projects and every
 statement names the project it reads or writes.
 
+The children's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): still
+enforced, but a bulk ingest that inserts patterns and COPYs their locations in one
+transaction no longer slows down as it goes (checked row by row while the parent table grew
+in the same transaction, a first ingest of M took 327 s; deferred, ~25 s).
+
 Columns keep the SQLite schema's names and stored types (INTEGER as BIGINT, REAL as DOUBLE
 PRECISION, times as ISO-8601 TEXT), so a row hashes to the same digest on both engines and
 moves between them unchanged. `driftstore_schema` records the schema version of the
@@ -93,6 +98,7 @@ CREATE TABLE pattern_locations (
   extras TEXT,
   PRIMARY KEY (project, id),
   FOREIGN KEY (project, pattern_id) REFERENCES patterns (project, id)
+    DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE pattern_variants (
@@ -110,6 +116,7 @@ CREATE TABLE pattern_variants (
   row_digest TEXT,
   PRIMARY KEY (project, id),
   FOREIGN KEY (project, pattern_id) REFERENCES patterns (project, id)
+    DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE pattern_examples (
@@ -126,6 +133,7 @@ CREATE TABLE pattern_examples (
   row_digest TEXT,
   PRIMARY KEY (project, id),
   FOREIGN KEY (project, pattern_id) REFERENCES patterns (project, id)
+    DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE pattern_history (
