@@ -131,6 +131,7 @@ async def test_write_tools_exist_only_when_allowed_and_record_who_and_why(
         tools = await _tools(client)
         assert tools["approve"].annotations.read_only_hint is False
         assert tools["approve"].annotations.idempotent_hint is True
+        assert tools["add_variant"].annotations.idempotent_hint is True
         moved = await _call(client, "approve", {"ids": ["naming"], "reason": "team agreed"})
         assert moved["ids"] == ["naming"]
         again = await _call(client, "approve", {"ids": ["naming"], "reason": "again", "by": "bo"})
@@ -144,6 +145,14 @@ async def test_write_tools_exist_only_when_allowed_and_record_who_and_why(
              "reason": "generated code"},
         )  # fmt: skip
         assert variant["scope"] == "directory" and variant["enabledOverride"] is False
+        retried = await _call(
+            client,
+            "add_variant",
+            {"id": "error-wrap", "scope": "directory", "path": "src/lib", "enabled": False,
+             "reason": "retried"},
+        )  # fmt: skip
+        assert retried["id"] == variant["id"]  # a retried call stacks no second copy
+    assert len(filled.variants("error-wrap")) == 1
     rows = filled.history("naming", limit=1)
     assert rows[0].by == "mcp:server" and rows[0].reason == "team agreed"
     assert filled.history("route-async", limit=1)[0].by == "bo"

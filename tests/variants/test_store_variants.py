@@ -75,6 +75,17 @@ def test_a_variant_is_stored_with_its_history_row(seeded: driftstore.PatternStor
     )
 
 
+def test_adding_the_same_variant_again_changes_nothing(seeded: driftstore.PatternStore) -> None:
+    first = seeded.add_variant("p1", scope="file", path="src/a.ts", severity="hint", by="ana")
+    rows, generation = len(seeded.history("p1")), seeded.generation
+    again = seeded.add_variant("p1", scope="file", path="./src/a.ts", severity="hint", by="bo")
+    assert again == first and seeded.variants("p1") == [first]
+    assert len(seeded.history("p1")) == rows and seeded.generation == generation
+    # a different override is a variant of its own
+    other = seeded.add_variant("p1", scope="file", path="src/a.ts", severity="error")
+    assert other.id != first.id and len(seeded.variants("p1")) == 2
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -150,10 +150,15 @@ def add_variant(
     engine: Engine, variant: Variant, *, by: str | None = None, reason: str | None = None
 ) -> Variant:
     """Store it with its history row (action updated, reason 'variant added' and the
-    caller's reason when given)."""
+    caller's reason when given). Idempotent: when the pattern already has a variant with
+    the same scope, path and overrides, that one is returned and nothing is written (an
+    agent or a script retrying a call must not stack copies)."""
     with engine.write() as w:
         if not w.existing_ids([variant.pattern_id]):
             raise PatternNotFoundError(variant.pattern_id)
+        same = next((v for v in w.variants(variant.pattern_id) if _same(v, variant)), None)
+        if same is not None:
+            return same
         stored = w.add_variant(variant)
         w.record_history(
             [
@@ -169,6 +174,22 @@ def add_variant(
             ]
         )
     return stored
+
+
+#: what makes two variants of one pattern the same (not their ids or creation times)
+_SETTINGS = (
+    "scope",
+    "scope_path",
+    "severity_override",
+    "enabled_override",
+    "threshold_override",
+    "config_override",
+    "expires_at",
+)
+
+
+def _same(a: Variant, b: Variant) -> bool:
+    return all(getattr(a, name) == getattr(b, name) for name in _SETTINGS)
 
 
 def remove_variant(engine: Engine, variant_id: int, *, by: str | None = None) -> Variant:

@@ -29,8 +29,8 @@ READ = ToolAnnotations(
 WRITE = ToolAnnotations(
     read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
 )
-ADD = ToolAnnotations(
-    read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False
+ADD = ToolAnnotations(  # add_variant returns the same variant when asked twice
+    read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
 )
 
 
