@@ -40,6 +40,15 @@ from driftstore.engine.packing import (
     decode_rowids,
     split_runs,
 )
+from driftstore.engine.records import (
+    EXAMPLE_COLUMNS,
+    SUMMARY_COLUMNS,
+    VARIANT_COLUMNS,
+    example_of,
+    history_entry_of,
+    summary_of,
+    variant_of,
+)
 from driftstore.engine.rows import (
     LOCATION_COLUMNS,
     LOCATION_SELECT,
@@ -50,10 +59,10 @@ from driftstore.engine.rows import (
 )
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import normalise_iso
-from driftstore.model.enums import HistoryAction, Scope, Severity, Status
+from driftstore.model.enums import Status
 from driftstore.model.paths import normalise_path
 from driftstore.model.pattern import Location, Pattern
-from driftstore.model.query import PatternFilter, PatternSummary, QueryResult, Sort
+from driftstore.model.query import PatternFilter, QueryResult, Sort
 from driftstore.model.records import Example, HistoryEntry, Variant
 
 T = TypeVar("T")
@@ -69,20 +78,8 @@ _LOCATIONS_OF = (
     f"SELECT {', '.join(LOCATION_COLUMNS)} FROM pattern_locations "
     "WHERE project = %s AND pattern_id = %s ORDER BY id"
 )
-_VARIANT_COLUMNS = (
-    "id, pattern_id, scope, scope_path, severity_override, enabled_override, "
-    "threshold_override, config_override, expires_at, created_at, row_digest"
-)
-_EXAMPLE_COLUMNS = (
-    "id, pattern_id, file, code, line_start, line_end, is_positive, created_at, language, "
-    "row_digest"
-)
 _HISTORY_COLUMNS = (
     "id, pattern_id, action, old_value, new_value, created_at, changed_by, reason, row_digest"
-)
-_SUMMARY_COLUMNS = (
-    "id, name, category, subcategory, status, confidence_score, confidence_level, severity, "
-    "location_count, outlier_count, description, tags, first_seen, last_seen"
 )
 _SEVERITY_RANK = (
     "(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 ELSE 0 END)"
@@ -183,71 +180,6 @@ def _plain_numbers(rows: list[tuple[Any, ...]], at: set[int]) -> list[tuple[Any,
                 values[i] = msgspec.json.decode(str(value))
         out.append(tuple(values))
     return out
-
-
-def _summary(row: tuple[Any, ...]) -> PatternSummary:
-    return PatternSummary(
-        id=row[0],
-        name=row[1],
-        category=row[2],
-        subcategory=row[3],
-        status=stored(Status, row[4]),
-        confidence=row[5],
-        confidence_level=row[6],
-        severity=stored(Severity, row[7] or "info"),
-        location_count=row[8],
-        outlier_count=row[9],
-        description=row[10] or "",
-        tags=msgspec.json.decode(row[11]) if row[11] else [],
-        first_seen=row[12],
-        last_seen=row[13],
-    )
-
-
-def _variant(row: tuple[Any, ...]) -> Variant:
-    digests.check_row("pattern_variants", row[0], row[1:10], row[10])
-    return Variant(
-        id=row[0],
-        pattern_id=row[1],
-        scope=stored(Scope, row[2]),
-        scope_path=row[3],
-        severity_override=stored(Severity, row[4]) if row[4] else None,
-        enabled_override=None if row[5] is None else bool(row[5]),
-        threshold_override=row[6],
-        config_override=msgspec.json.decode(row[7]) if row[7] else None,
-        expires_at=row[8],
-        created_at=row[9],
-    )
-
-
-def _example(row: tuple[Any, ...]) -> Example:
-    digests.check_row("pattern_examples", row[0], row[1:9], row[9])
-    return Example(
-        id=row[0],
-        pattern_id=row[1],
-        file=row[2],
-        code=row[3],
-        line_start=row[4],
-        line_end=row[5],
-        is_positive=bool(row[6]),
-        created_at=row[7],
-        language=row[8],
-    )
-
-
-def _entry(row: tuple[Any, ...]) -> HistoryEntry:
-    digests.check_row("pattern_history", row[0], row[1:8], row[8])
-    decode = msgspec.json.decode
-    return HistoryEntry(
-        id=row[0],
-        pattern_id=row[1],
-        action=stored(HistoryAction, row[2]),
-        old=decode(row[3]) if row[3] else None,
-        new=decode(row[4]) if row[4] else None,
-        at=row[5],
-        by=row[6],
-        reason=row[7],
-    )
 
 
 def encode_cursor(values: tuple[Any, str]) -> str:
@@ -519,7 +451,7 @@ class PgReader(Reader):
             page_where = f'({where}) AND ({ordered}, id COLLATE "C") {op} (%s, %s COLLATE "C")'
             page_params += [value, last_id]
         sql = (
-            f"SELECT {_SUMMARY_COLUMNS}, {key} FROM patterns WHERE {page_where} "
+            f"SELECT {SUMMARY_COLUMNS}, {key} FROM patterns WHERE {page_where} "
             f'ORDER BY {ordered} {direction}, id COLLATE "C" {direction} LIMIT %s OFFSET %s'
         )
         fetch = None if limit is None else limit + 1
@@ -528,7 +460,7 @@ class PgReader(Reader):
         rows = rows[:limit] if limit is not None else rows
         next_cursor = encode_cursor((rows[-1][-1], rows[-1][0])) if has_more and rows else None
         return QueryResult(
-            patterns=[_summary(r) for r in rows],
+            patterns=[summary_of(r) for r in rows],
             total=total,
             has_more=has_more,
             next_cursor=next_cursor,
@@ -597,7 +529,7 @@ class PgReader(Reader):
             f"SELECT {_HISTORY_COLUMNS} FROM pattern_history WHERE {' AND '.join(clauses)} "
             f"ORDER BY id {order} LIMIT %s"
         )
-        return [_entry(tuple(r)) for r in self._q(sql, [*params, limit])]
+        return [history_entry_of(tuple(r)) for r in self._q(sql, [*params, limit])]
 
     def history_rows(
         self, pattern_id: str | None = None, *, until: str | None = None
@@ -622,55 +554,55 @@ class PgReader(Reader):
     def variants(self, pattern_id: str | None = None) -> list[Variant]:
         if pattern_id is None:
             rows = self._q(
-                f"SELECT {_VARIANT_COLUMNS} FROM pattern_variants WHERE project = %s ORDER BY id",
+                f"SELECT {VARIANT_COLUMNS} FROM pattern_variants WHERE project = %s ORDER BY id",
                 (self.project,),
             )
         else:
             rows = self._q(
-                f"SELECT {_VARIANT_COLUMNS} FROM pattern_variants "
+                f"SELECT {VARIANT_COLUMNS} FROM pattern_variants "
                 "WHERE project = %s AND pattern_id = %s ORDER BY id",
                 (self.project, pattern_id),
             )
-        return [_variant(tuple(r)) for r in rows]
+        return [variant_of(tuple(r)) for r in rows]
 
     def variant(self, variant_id: int) -> Variant | None:
         row = self._q(
-            f"SELECT {_VARIANT_COLUMNS} FROM pattern_variants WHERE project = %s AND id = %s",
+            f"SELECT {VARIANT_COLUMNS} FROM pattern_variants WHERE project = %s AND id = %s",
             (self.project, variant_id),
         ).fetchone()
-        return None if row is None else _variant(tuple(row))
+        return None if row is None else variant_of(tuple(row))
 
     def variants_of(self, pattern_ids: Sequence[str]) -> dict[str, list[Variant]]:
         found: dict[str, list[Variant]] = {}
         for r in self._q(
-            f"SELECT {_VARIANT_COLUMNS} FROM pattern_variants "
+            f"SELECT {VARIANT_COLUMNS} FROM pattern_variants "
             "WHERE project = %s AND pattern_id = ANY(%s) ORDER BY id",
             (self.project, list(pattern_ids)),
         ):
-            v = _variant(tuple(r))
+            v = variant_of(tuple(r))
             found.setdefault(v.pattern_id, []).append(v)
         return found
 
     def examples(self, pattern_id: str | None = None) -> list[Example]:
         if pattern_id is None:
             rows = self._q(
-                f"SELECT {_EXAMPLE_COLUMNS} FROM pattern_examples WHERE project = %s ORDER BY id",
+                f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples WHERE project = %s ORDER BY id",
                 (self.project,),
             )
         else:
             rows = self._q(
-                f"SELECT {_EXAMPLE_COLUMNS} FROM pattern_examples "
+                f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples "
                 "WHERE project = %s AND pattern_id = %s ORDER BY id",
                 (self.project, pattern_id),
             )
-        return [_example(tuple(r)) for r in rows]
+        return [example_of(tuple(r)) for r in rows]
 
     def example(self, example_id: int) -> Example | None:
         row = self._q(
-            f"SELECT {_EXAMPLE_COLUMNS} FROM pattern_examples WHERE project = %s AND id = %s",
+            f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples WHERE project = %s AND id = %s",
             (self.project, example_id),
         ).fetchone()
-        return None if row is None else _example(tuple(row))
+        return None if row is None else example_of(tuple(row))
 
     def outliers_of(self, pattern_ids: Sequence[str]) -> dict[str, list[tuple[int, Location]]]:
         found: dict[str, list[tuple[int, Location]]] = {}
@@ -784,8 +716,8 @@ class PgReader(Reader):
             if problems and stop_at_first:
                 return problems
         for table, columns in (
-            ("pattern_variants", _VARIANT_COLUMNS),
-            ("pattern_examples", _EXAMPLE_COLUMNS),
+            ("pattern_variants", VARIANT_COLUMNS),
+            ("pattern_examples", EXAMPLE_COLUMNS),
             ("pattern_history", _HISTORY_COLUMNS),
         ):
             for r in self._q(

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import apsw
 
 from driftstore.engine import digests
+from driftstore.engine.records import EXAMPLE_COLUMNS, example_of
 from driftstore.model.records import Example
-
-#: the digested columns (`digests.EXAMPLE_COLUMNS`) follow id, in table order
-_COLUMNS = (
-    "id, pattern_id, file, code, line_start, line_end, is_positive, created_at, language, "
-    "row_digest"
-)
-
-
-def _example(row: tuple[Any, ...]) -> Example:
-    """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
-    digests.check_row("pattern_examples", row[0], row[1:9], row[9])
-    return Example(
-        id=row[0],
-        pattern_id=row[1],
-        file=row[2],
-        code=row[3],
-        line_start=row[4],
-        line_end=row[5],
-        is_positive=bool(row[6]),
-        created_at=row[7],
-        language=row[8],
-    )
 
 
 def insert_example(cur: apsw.Cursor, e: Example, *, created_at: str) -> int:
@@ -55,13 +32,13 @@ def list_examples(
     conn: apsw.Connection | apsw.Cursor, pattern_id: str | None = None
 ) -> list[Example]:
     if pattern_id is None:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM pattern_examples ORDER BY id")
+        rows = conn.execute(f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples ORDER BY id")
     else:
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM pattern_examples WHERE pattern_id = ? ORDER BY id",
+            f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples WHERE pattern_id = ? ORDER BY id",
             (pattern_id,),
         )
-    return [_example(r) for r in rows]
+    return [example_of(r) for r in rows]
 
 
 def delete_example(cur: apsw.Cursor, example_id: int) -> bool:
@@ -71,6 +48,6 @@ def delete_example(cur: apsw.Cursor, example_id: int) -> bool:
 
 def get_example(conn: apsw.Connection | apsw.Cursor, example_id: int) -> Example | None:
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM pattern_examples WHERE id = ?", (example_id,)
+        f"SELECT {EXAMPLE_COLUMNS} FROM pattern_examples WHERE id = ?", (example_id,)
     ).fetchone()
-    return None if row is None else _example(row)
+    return None if row is None else example_of(row)

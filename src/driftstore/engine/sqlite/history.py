@@ -9,7 +9,7 @@ import msgspec
 
 from driftstore.engine import digests
 from driftstore.engine.base import HistoryRow
-from driftstore.engine.damage import stored
+from driftstore.engine.records import history_entry_of
 from driftstore.model.enums import HistoryAction
 from driftstore.model.records import HistoryEntry
 
@@ -88,22 +88,7 @@ def read(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [_entry(row) for row in conn.execute(sql, tuple(params))]
-
-
-def _entry(row: tuple[Any, ...]) -> HistoryEntry:
-    digests.check_row("pattern_history", row[0], row[1:8], row[8])
-    decode = msgspec.json.decode
-    return HistoryEntry(
-        id=row[0],
-        pattern_id=row[1],
-        action=stored(HistoryAction, row[2]),
-        old=decode(row[3]) if row[3] else None,
-        new=decode(row[4]) if row[4] else None,
-        at=row[5],
-        by=row[6],
-        reason=row[7],
-    )
+    return [history_entry_of(row) for row in conn.execute(sql, tuple(params))]
 
 
 def read_rows(

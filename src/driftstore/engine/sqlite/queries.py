@@ -12,19 +12,14 @@ from typing import Any
 import apsw
 import msgspec
 
-from driftstore.engine.damage import stored
+from driftstore.engine.records import SUMMARY_COLUMNS, summary_of
 from driftstore.engine.sqlite.schema import SORT_KEYS, sort_index_name
 from driftstore.engine.sqlite.sql import scalar
 from driftstore.errors import InvalidInputError
 from driftstore.model.clock import normalise_iso
-from driftstore.model.enums import Severity, Status
+from driftstore.model.enums import Status
 from driftstore.model.paths import normalise_path
-from driftstore.model.query import PatternFilter, PatternSummary, QueryResult, Sort
-
-SUMMARY_COLUMNS = (
-    "id, name, category, subcategory, status, confidence_score, confidence_level, severity, "
-    "location_count, outlier_count, description, tags, first_seen, last_seen"
-)
+from driftstore.model.query import PatternFilter, QueryResult, Sort
 
 
 def _in(column: str, values: list[Any], clauses: list[str], params: list[Any]) -> None:
@@ -125,25 +120,6 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         ) from None
 
 
-def _summary(row: tuple[Any, ...]) -> PatternSummary:
-    return PatternSummary(
-        id=row[0],
-        name=row[1],
-        category=row[2],
-        subcategory=row[3],
-        status=stored(Status, row[4]),
-        confidence=row[5],
-        confidence_level=row[6],
-        severity=stored(Severity, row[7] or "info"),
-        location_count=row[8],
-        outlier_count=row[9],
-        description=row[10] or "",
-        tags=msgspec.json.decode(row[11]) if row[11] else [],
-        first_seen=row[12],
-        last_seen=row[13],
-    )
-
-
 def run_query(
     conn: apsw.Connection,
     f: PatternFilter,
@@ -181,7 +157,7 @@ def run_query(
     rows = rows[:limit] if limit is not None else rows
     next_cursor = encode_cursor((rows[-1][-1], rows[-1][0])) if has_more and rows else None
     return QueryResult(
-        patterns=[_summary(r) for r in rows],
+        patterns=[summary_of(r) for r in rows],
         total=total,
         has_more=has_more,
         next_cursor=next_cursor,

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import apsw
 import msgspec
 
 from driftstore.engine import digests
-from driftstore.engine.damage import stored
-from driftstore.model.enums import Scope, Severity
+from driftstore.engine.records import VARIANT_COLUMNS, variant_of
 from driftstore.model.records import Variant
-
-_COLUMNS = (
-    "id, pattern_id, scope, scope_path, severity_override, enabled_override, "
-    "threshold_override, config_override, expires_at, created_at, row_digest"
-)
-
-
-def _variant(row: tuple[Any, ...]) -> Variant:
-    """A row selected with _COLUMNS, checked against its digest (DigestMismatchError)."""
-    digests.check_row("pattern_variants", row[0], row[1:10], row[10])
-    return Variant(
-        id=row[0],
-        pattern_id=row[1],
-        scope=stored(Scope, row[2]),
-        scope_path=row[3],
-        severity_override=stored(Severity, row[4]) if row[4] else None,
-        enabled_override=None if row[5] is None else bool(row[5]),
-        threshold_override=row[6],
-        config_override=msgspec.json.decode(row[7]) if row[7] else None,
-        expires_at=row[8],
-        created_at=row[9],
-    )
 
 
 def insert_variant(cur: apsw.Cursor, v: Variant, *, created_at: str) -> int:
@@ -60,20 +35,20 @@ def list_variants(
     conn: apsw.Connection | apsw.Cursor, pattern_id: str | None = None
 ) -> list[Variant]:
     if pattern_id is None:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM pattern_variants ORDER BY id")
+        rows = conn.execute(f"SELECT {VARIANT_COLUMNS} FROM pattern_variants ORDER BY id")
     else:
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM pattern_variants WHERE pattern_id = ? ORDER BY id",
+            f"SELECT {VARIANT_COLUMNS} FROM pattern_variants WHERE pattern_id = ? ORDER BY id",
             (pattern_id,),
         )
-    return [_variant(r) for r in rows]
+    return [variant_of(r) for r in rows]
 
 
 def get_variant(conn: apsw.Connection | apsw.Cursor, variant_id: int) -> Variant | None:
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM pattern_variants WHERE id = ?", (variant_id,)
+        f"SELECT {VARIANT_COLUMNS} FROM pattern_variants WHERE id = ?", (variant_id,)
     ).fetchone()
-    return None if row is None else _variant(row)
+    return None if row is None else variant_of(row)
 
 
 def delete_variant(cur: apsw.Cursor, variant_id: int) -> bool:
@@ -90,9 +65,9 @@ def variants_for(
         chunk = pattern_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            f"SELECT {_COLUMNS} FROM pattern_variants WHERE pattern_id IN ({marks}) ORDER BY id",
+            f"SELECT {VARIANT_COLUMNS} FROM pattern_variants WHERE pattern_id IN ({marks}) ORDER BY id",
             tuple(chunk),
         ):
-            v = _variant(row)
+            v = variant_of(row)
             found.setdefault(v.pattern_id, []).append(v)
     return found
