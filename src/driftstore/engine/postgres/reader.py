@@ -3,7 +3,6 @@ every statement names the project, so no read can see another project's rows."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator, Sequence
 from itertools import starmap
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from driftstore.engine.base import (
     ScanState,
     StatsRow,
 )
+from driftstore.engine.cursors import decode_cursor, encode_cursor
 from driftstore.engine.damage import DAMAGED_DATA, stored
 from driftstore.engine.digests import MISMATCH
 from driftstore.engine.packing import (
@@ -180,23 +180,6 @@ def _plain_numbers(rows: list[tuple[Any, ...]], at: set[int]) -> list[tuple[Any,
                 values[i] = msgspec.json.decode(str(value))
         out.append(tuple(values))
     return out
-
-
-def encode_cursor(values: tuple[Any, str]) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[Any, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, last_id = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(last_id, str):
-            raise ValueError
-        return value, last_id
-    except (ValueError, TypeError, msgspec.DecodeError):
-        raise InvalidInputError(
-            f"cursor {cursor!r} is not one this store handed out; start again without a cursor"
-        ) from None
 
 
 def _iso(value: str, what: str) -> str:

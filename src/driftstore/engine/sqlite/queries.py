@@ -6,12 +6,11 @@ tables here are formatted into the SQL text.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import apsw
-import msgspec
 
+from driftstore.engine.cursors import decode_cursor, encode_cursor
 from driftstore.engine.records import SUMMARY_COLUMNS, summary_of
 from driftstore.engine.sqlite.schema import SORT_KEYS, sort_index_name
 from driftstore.engine.sqlite.sql import scalar
@@ -101,23 +100,6 @@ def where_clause(f: PatternFilter) -> tuple[str, list[Any]]:
             clauses.append(f"{column} {op} ?")
             params.append(_iso(value, what))
     return (" AND ".join(clauses) if clauses else "1"), params
-
-
-def encode_cursor(values: tuple[Any, str]) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[Any, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, last_id = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(last_id, str):
-            raise ValueError
-        return value, last_id
-    except (ValueError, TypeError, msgspec.DecodeError):
-        raise InvalidInputError(
-            f"cursor {cursor!r} is not one this store handed out; start again without a cursor"
-        ) from None
 
 
 def run_query(
