@@ -54,7 +54,12 @@ from driftstore.facade.results import (
 )
 from driftstore.model.clock import normalise_iso
 from driftstore.model.enums import Severity, Status
-from driftstore.model.paths import DRIFT_DIR, normalise_path, safe_relative_path
+from driftstore.model.paths import (
+    DRIFT_DIR,
+    in_store_spelling,
+    normalise_path,
+    safe_relative_path,
+)
 from driftstore.model.pattern import Pattern
 from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 
@@ -323,7 +328,7 @@ class PatternStore:
         with its cache, so treat them as read-only. `fresh=True` answers from the store
         instead, without building the index (what a one-shot process wants).
         """
-        file = self.project_path(path)
+        file = project_relative(self.root, path)  # checks the type: the hot path skips @checked
         if fresh:
             from driftstore.index import read_file_patterns
 
@@ -882,6 +887,8 @@ def _replayable(scan: Any, drift_dir: Path) -> Iterator[Any]:
 
 def project_relative(root: Path, path: str | Path) -> str:
     """`path` relative to `root` in the store's spelling (see PatternStore.project_path)."""
+    if type(path) is str and in_store_spelling(path):
+        return path
     import os
     import posixpath
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from driftstore.index.rows import Groups
 from driftstore.model.effective import Effective, FilePattern, next_change, resolve
 from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
@@ -19,22 +18,23 @@ DEFAULT_CACHE_LOCATIONS = 1 << 16
 
 
 class Answer:
-    """Everything touching one file; `enabled` leaves out what variants disable there.
-    `valid_until` (a POSIX time) is when a variant of one of them expires or starts."""
+    """Everything touching one file, and `enabled`: the same without what variants
+    disable there (the same list when nothing is disabled). `valid_until` (a POSIX time)
+    is when a variant of one of them expires or starts."""
 
-    __slots__ = ("_enabled", "everything", "size", "valid_until")
+    __slots__ = ("enabled", "everything", "size", "valid_until")
 
-    def __init__(self, everything: list[FilePattern], valid_until: float | None, size: int) -> None:
+    def __init__(
+        self,
+        everything: list[FilePattern],
+        enabled: list[FilePattern],
+        valid_until: float | None,
+        size: int,
+    ) -> None:
         self.everything = everything
-        self._enabled: list[FilePattern] | None = None
+        self.enabled = enabled
         self.valid_until = valid_until
         self.size = size
-
-    @property
-    def enabled(self) -> list[FilePattern]:
-        if self._enabled is None:
-            self._enabled = [p for p in self.everything if p.effective.enabled]
-        return self._enabled
 
 
 def as_file_pattern(head: Pattern) -> FilePattern:
@@ -45,37 +45,39 @@ def as_file_pattern(head: Pattern) -> FilePattern:
 
 def assemble(
     file: str,
-    groups: Groups,
+    found: dict[int, FilePattern],
     size: int,
     heads: list[FilePattern | None],
     variants_of: dict[int, list[Variant]],
     *,
     id_ordered: int,
 ) -> Answer:
-    """The answer for `file` from its rows grouped by pattern slot, sorted by id."""
-    if groups and max(groups) < id_ordered:
-        order = sorted(groups)  # slots of one build follow the ids
+    """The answer for `file` from the copies of its patterns by slot (`RowTable.patterns_in`):
+    sorted by id, with the settings their variants give them there."""
+    if found and max(found) < id_ordered:
+        order = sorted(found)  # slots of one build follow the ids
     else:
-        order = sorted(groups, key=lambda s: heads[s].id)  # type: ignore[union-attr]
-    now: datetime | None = None
+        order = sorted(found, key=lambda s: heads[s].id)  # type: ignore[union-attr]
+    everything = list(map(found.__getitem__, order))
+    if not variants_of or variants_of.keys().isdisjoint(order):
+        return Answer(everything, everything, None, size)  # the common case
+    now = datetime.now(UTC)
     until: datetime | None = None
-    found: list[FilePattern] = []
-    replace = msgspec.structs.replace
     for slot in order:
-        head = heads[slot]
-        assert head is not None
-        locations, outliers = groups[slot]
         variants = variants_of.get(slot)
         if variants:
-            now = now or datetime.now(UTC)
-            effective = resolve(head.severity, variants, file, now)
+            copy = found[slot]
+            copy.effective = resolve(copy.severity, variants, file, now)
             ends_at = next_change(variants, file, now)
             if ends_at is not None and (until is None or ends_at < until):
                 until = ends_at
-            found.append(replace(head, locations=locations, outliers=outliers, effective=effective))
-        else:
-            found.append(replace(head, locations=locations, outliers=outliers))
-    return Answer(found, None if until is None else until.timestamp(), size)
+    enabled = [p for p in everything if p.effective.enabled]
+    return Answer(
+        everything,
+        everything if len(enabled) == len(everything) else enabled,
+        None if until is None else until.timestamp(),
+        size,
+    )
 
 
 class AnswerCache:

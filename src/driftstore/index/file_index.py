@@ -15,6 +15,7 @@ the cache: treat them as read-only.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -94,10 +95,18 @@ class FileIndex:
         return self._generation
 
     def _answer(self, file: str) -> Answer:
-        groups, size = self._rows.group(file)
-        answer = assemble(
-            file, groups, size, self._heads, self._variants, id_ordered=self._id_ordered
-        )
+        # the answer's lists are the only objects the cyclic GC tracks here, and none can
+        # hold a cycle: collections while they are made only cost time (benchmarks/NOTES.md)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            found, size = self._rows.patterns_in(file, self._heads)
+            answer = assemble(
+                file, found, size, self._heads, self._variants, id_ordered=self._id_ordered
+            )
+        finally:
+            if collecting:
+                gc.enable()
         self._cache.put(file, answer)
         return answer
 
@@ -119,7 +128,6 @@ class FileIndex:
                 self._rows.add_run(self._slot_of.get(pid, -1), first, count, offset)
                 offset += count
             self._bulk(r)
-            self._rows.set_modes(0)
         self._built = True
         self.builds += 1
 

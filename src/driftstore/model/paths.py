@@ -11,6 +11,16 @@ DRIFT_DIR = ".drift"
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
+#: relative, `/`-separated, no empty, `.` or `..` segment, no NUL, backslash or colon:
+#: already the store's spelling on every platform
+_STORE_SPELLING = re.compile(r"(?!\.\.?(?:/|\Z))[^/\\\x00:]+(?:/(?!\.\.?(?:/|\Z))[^/\\\x00:]+)*")
+
+
+def in_store_spelling(text: str) -> bool:
+    """True when `text` needs no normalising: what editors and servers send for every
+    ask, so the by-file hot path can skip the general path handling."""
+    return _STORE_SPELLING.fullmatch(text) is not None and not text.isspace()
+
 
 def normalise_path(raw: str) -> str:
     """`src\\api\\x.ts`, `./src/api/x.ts` and `src//api/x.ts` all become `src/api/x.ts`.
