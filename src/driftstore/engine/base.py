@@ -373,17 +373,13 @@ class Reader(ABC):
         """(file, JSON array of its row ids, ascending) for every file."""
 
     @abstractmethod
-    def indexed_pattern_rows(self, pattern_id: str) -> PatternRows: ...
+    def indexed_rows_after(self, rowid: int) -> tuple[list[str], PatternRows]:
+        """Every location row with a row id above `rowid`, in row-id order: each one's
+        pattern id, and the rows (what writes since the index last read have added)."""
 
     @abstractmethod
-    def in_rowid_order(self, pattern_ids: Sequence[str]) -> list[str]:
-        """The distinct ids ordered by their first location row id; those without rows
-        (unknown ids too) come first, by id."""
-
-    @abstractmethod
-    def row_spans(self, pattern_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-        """pattern id -> (first row id, last row id, row count) of its location rows, for
-        those of the ids that have rows."""
+    def missing_rowids(self, rowids: Sequence[int]) -> set[int]:
+        """Those of these location row ids that no longer exist."""
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ decodes in C. Rows with anything else set (a reason, a deviation score, an end p
 snippet, extras, an odd original spelling, numbers too big to pack) are "side" rows and
 come back whole: row id, then LOCATION_COLUMNS after `pattern_id` and `file`.
 
-Every engine produces this same form (`Reader.compact_chunks`, `indexed_pattern_rows`).
+Every engine produces this same form (`Reader.compact_chunks`, `indexed_rows_after`).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Collection
+from itertools import groupby
 
 from driftstore.engine.base import Engine, Reader
 from driftstore.engine.packing import RawCompact, decode_compact, split_runs
@@ -37,6 +38,21 @@ from driftstore.model.records import Variant
 
 #: more patterns whose rows changed than this (or a quarter of all) at once: rebuild
 RELOAD_LIMIT = 256
+
+
+def runs_by_pattern(pids: list[str], rowids: list[int]) -> list[tuple[str, int, int]]:
+    """(pattern id, first row id, count) of each stretch of consecutive row ids of one
+    pattern, for rows in row-id order."""
+    runs: list[tuple[str, int, int]] = []
+    start = 0
+    for pid, group in groupby(pids):
+        end = start + len(list(group))
+        if rowids[end - 1] - rowids[start] == end - start - 1:
+            runs.append((pid, rowids[start], end - start))
+        else:
+            runs.extend((pid, first, n) for first, n in split_runs(rowids[start:end]))
+        start = end
+    return runs
 
 
 class FileIndex:
@@ -175,12 +191,28 @@ class FileIndex:
 
     def _reload(self, r: Reader, ids: Collection[str]) -> None:
         """Reload these patterns: heads and variants of all, location rows of those whose
-        rows changed (a status, variant or example change leaves the rows as they were)."""
+        rows changed (a status, variant or example change leaves the rows as they were).
+
+        driftstore replaces a pattern's rows whole and row ids only grow, so the rows to
+        add are exactly those past the highest row id held (one ordered range read), and a
+        pattern lost its rows when the first one held is gone (one key probe each)."""
         wanted = sorted(ids)
         heads = {h.id: h for h in r.patterns(wanted, with_locations=False)}
         variants = r.variants_of(wanted)
-        spans = r.row_spans(wanted)
-        moved: list[str] = []
+        pids, rows = r.indexed_rows_after(self._rows.held_max())
+        new_runs = runs_by_pattern(pids, rows.rowids)
+        with_new_rows = {pid for pid, _, _ in new_runs}
+        if not with_new_rows.issubset(ids):
+            self._built = False  # rows the change log does not explain
+            return
+        firsts: dict[str, int] = {}
+        for pid in wanted:
+            slot = self._slot_of.get(pid)
+            first = None if slot is None else self._rows.first_rowid(slot)
+            if first is not None:
+                firsts[pid] = first
+        gone = r.missing_rowids(sorted(firsts.values())) if firsts else set()
+        moved: list[int] = []
         for pid in wanted:
             slot = self._slot_of.get(pid)
             head = heads.get(pid)
@@ -196,19 +228,23 @@ class FileIndex:
                 self._heads.append(None)
             self._heads[slot] = as_file_pattern(head)
             self._variants[slot] = variants.get(pid, [])
-            if not self._rows.same_rows(slot, spans.get(pid)):
-                moved.append(pid)
+            lost = pid in firsts and firsts[pid] in gone
+            if pid in with_new_rows:
+                if pid in firsts and not lost:
+                    self._built = False  # rows added beside kept ones: not driftstore's way
+                    return
+                moved.append(slot)
+            elif lost:
+                moved.append(slot)
         if len(moved) > max(RELOAD_LIMIT, len(self._slot_of) // 4):
             self._built = False  # a whole re-scan: building afresh is cheaper
             return
-        for pid in r.in_rowid_order(moved):
-            slot = self._slot_of[pid]
-            rows = r.indexed_pattern_rows(pid)
+        for slot in moved:
             self._rows.kill(slot)
-            runs = list(split_runs(rows.rowids))
-            if not self._rows.append_pattern(slot, runs, rows.rowids, rows.files, rows.compact):
-                self._built = False  # row ids went back (not written by driftstore)
-                return
+        slot_of = self._slot_of
+        runs = [(slot_of.get(pid, -1), first, count) for pid, first, count in new_runs]
+        if not self._rows.append_rows(runs, rows):
+            self._built = False  # row ids went back (not written by driftstore)
 
     # --- introspection (tests, benchmarks) ---------------------------------------------
     def stats(self) -> dict[str, int]:

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from driftstore.engine.packing import Compact, decode_rowids, side_location
+from driftstore.engine.packing import Compact, PatternRows, decode_rowids, side_location
 from driftstore.model.effective import FilePattern
 from driftstore.model.pattern import Location
 
@@ -62,38 +62,28 @@ class RowTable:
         for row in chunk.side:
             self.side[row[0]] = row
 
-    def append_pattern(
-        self,
-        slot: int,
-        runs: list[tuple[int, int]],
-        rowids: list[int],
-        files: list[str],
-        compact: Compact,
-    ) -> bool:
-        """Append one pattern's rows (after `kill`); False when their row ids are not past
-        the ones held (rows not written by driftstore): the caller rebuilds."""
-        if runs and self.starts and runs[0][0] < self.ends[-1]:
+    def held_max(self) -> int:
+        """The highest row id read so far (-1 before any): rows written later lie above it."""
+        return self.ends[-1] - 1 if self.ends else -1
+
+    def append_rows(self, runs: list[tuple[int, int, int]], rows: PatternRows) -> bool:
+        """Append rows read past `held_max`, covered in order by `runs` (slot, first row
+        id, count); False when they are not past the ones held: the caller rebuilds."""
+        if runs and self.ends and runs[0][1] < self.ends[-1]:
             return False
-        offset = len(self.packs)
-        for first, count in runs:
-            self.add_run(slot, first, count, offset)
-            offset += count
-        self.take(compact)
+        position = len(self.packs)
+        for slot, first, count in runs:
+            self.add_run(slot, first, count, position)
+            position += count
+        self.take(rows.compact)
         added = self.added
-        for rowid, file in zip(rowids, files, strict=True):
+        for rowid, file in zip(rows.rowids, rows.files, strict=True):
             added.setdefault(file, []).append(rowid)
         return True
 
-    def same_rows(self, slot: int, span: tuple[int, int, int] | None) -> bool:
-        """Location rows are never edited in place and row ids never come back, so the same
-        first row id, last row id and count as the slot's runs mean the same rows."""
-        runs = self.runs_of.get(slot, [])
-        if not runs:
-            return span is None
-        if span is None:
-            return False
-        held = sum(self.ends[i] - self.starts[i] for i in runs)
-        return span == (self.starts[runs[0]], self.ends[runs[-1]] - 1, held)
+    def first_rowid(self, slot: int) -> int | None:
+        runs = self.runs_of.get(slot)
+        return self.starts[runs[0]] if runs else None
 
     def kill(self, slot: int) -> None:
         for i in self.runs_of.pop(slot, []):

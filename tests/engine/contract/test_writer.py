@@ -231,7 +231,6 @@ def _index_view(engine: Engine) -> dict[str, Any]:
         return {
             "runs": [(pid, count) for pid, _, count in r.location_runs()],
             "files": sorted(file for file, _ in r.file_rowids()),
-            "order": r.in_rowid_order([p.id for p in r.patterns(with_locations=False)]),
         }
 
 

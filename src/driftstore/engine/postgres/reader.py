@@ -778,38 +778,27 @@ class PgReader(Reader):
         ):
             yield r[0], r[1]
 
-    def indexed_pattern_rows(self, pattern_id: str) -> PatternRows:
-        rowids, files, packs, confidences, side = self._one(
-            "SELECT coalesce(json_agg(id ORDER BY id), '[]')::text, "
+    def indexed_rows_after(self, rowid: int) -> tuple[list[str], PatternRows]:
+        pids, rowids, files, packs, confidences, side = self._one(
+            "SELECT coalesce(json_agg(pattern_id ORDER BY id), '[]')::text, "
+            "coalesce(json_agg(id ORDER BY id), '[]')::text, "
             f"coalesce(json_agg(file ORDER BY id), '[]')::text, {_COMPACT} "
-            "FROM pattern_locations WHERE project = %s AND pattern_id = %s",
-            (self.project, pattern_id),
+            "FROM pattern_locations WHERE project = %s AND id > %s",
+            (self.project, rowid),
         )
-        return PatternRows(
+        return decode_files(pids), PatternRows(
             rowids=decode_rowids(rowids),
             files=decode_files(files),
             compact=decode_compact((packs, confidences, side)),
         )
 
-    def in_rowid_order(self, pattern_ids: Sequence[str]) -> list[str]:
-        ids = sorted(set(pattern_ids))
-        first = {
-            r[0]: r[1]
-            for r in self._q(
-                "SELECT pattern_id, min(id) FROM pattern_locations "
-                "WHERE project = %s AND pattern_id = ANY(%s) GROUP BY pattern_id",
-                (self.project, ids),
-            )
-        }
-        return sorted(ids, key=lambda pid: (first.get(pid, -1), pid))
-
-    def row_spans(self, pattern_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+    def missing_rowids(self, rowids: Sequence[int]) -> set[int]:
         return {
-            r[0]: (r[1], r[2], r[3])
+            int(r[0])
             for r in self._q(
-                "SELECT pattern_id, min(id), max(id), count(*) FROM pattern_locations "
-                "WHERE project = %s AND pattern_id = ANY(%s) GROUP BY pattern_id",
-                (self.project, sorted(set(pattern_ids))),
+                "SELECT x FROM unnest(%s::bigint[]) AS x WHERE NOT EXISTS "
+                "(SELECT 1 FROM pattern_locations AS l WHERE l.project = %s AND l.id = x)",
+                (list(rowids), self.project),
             )
         }
 

@@ -7,6 +7,7 @@ row's pattern by its run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 
 import apsw
@@ -97,53 +98,30 @@ def file_rowids(conn: apsw.Connection) -> Iterator[tuple[str, str]]:
     )
 
 
-def pattern_rows(conn: apsw.Connection, pattern_id: str) -> PatternRows:
-    """One pattern's rows, in rowid order, for an incremental refresh."""
-    rowids, files, packs, confidences, side = one(
+def rows_after(conn: apsw.Connection, rowid: int) -> tuple[list[str], PatternRows]:
+    """Rows with a rowid above `rowid`, in rowid order, with their pattern ids: a range of
+    the table read in order, however many patterns they belong to."""
+    pids, rowids, files, packs, confidences, side = one(
         conn,
-        f"SELECT json_group_array(rowid), json_group_array(file), {_COMPACT} FROM "
-        "(SELECT rowid, * FROM pattern_locations WHERE pattern_id = ? ORDER BY rowid)",
-        (pattern_id,),
+        "SELECT json_group_array(pattern_id), json_group_array(rowid), "
+        f"json_group_array(file), {_COMPACT} FROM "
+        "(SELECT rowid, * FROM pattern_locations WHERE rowid > ? ORDER BY rowid)",
+        (rowid,),
     )
-    return PatternRows(
+    return decode_files(pids), PatternRows(
         rowids=decode_rowids(rowids),
         files=decode_files(files),
         compact=decode_compact((packs, confidences, side)),
     )
 
 
-def in_rowid_order(conn: apsw.Connection, pattern_ids: Sequence[str]) -> list[str]:
-    """Patterns by their first location rowid (those without rows first): the order in
-    which their rows can be appended to the index's runs."""
-    ids = sorted(set(pattern_ids))
-    first: dict[str, int] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ", ".join("?" * len(batch))
-        first.update(
-            conn.execute(
-                "SELECT pattern_id, min(rowid) FROM pattern_locations "
-                f"WHERE pattern_id IN ({marks}) GROUP BY pattern_id",
-                batch,
-            )
+def missing_rowids(conn: apsw.Connection, rowids: Sequence[int]) -> set[int]:
+    """Those of `rowids` no location row has (one primary-key probe each)."""
+    return {
+        int(r[0])
+        for r in conn.execute(
+            "SELECT j.value FROM json_each(?) AS j WHERE NOT EXISTS "
+            "(SELECT 1 FROM pattern_locations AS l WHERE l.rowid = j.value)",
+            (json.dumps(list(rowids)),),
         )
-    return sorted(ids, key=lambda pid: (first.get(pid, -1), pid))
-
-
-def row_spans(
-    conn: apsw.Connection | apsw.Cursor, pattern_ids: Sequence[str]
-) -> dict[str, tuple[int, int, int]]:
-    """pattern id -> (first rowid, last rowid, row count), for the ids with rows: enough to
-    tell that a pattern's rows are the ones the index already holds."""
-    ids = sorted(set(pattern_ids))
-    found: dict[str, tuple[int, int, int]] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ", ".join("?" * len(batch))
-        for pid, first, last, count in conn.execute(
-            "SELECT pattern_id, min(rowid), max(rowid), count(*) FROM pattern_locations "
-            f"WHERE pattern_id IN ({marks}) GROUP BY pattern_id",
-            batch,
-        ):
-            found[pid] = (first, last, count)
-    return found
+    }

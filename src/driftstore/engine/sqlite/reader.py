@@ -208,11 +208,8 @@ class SqliteReader(Reader):
     def file_rowids(self) -> Iterator[tuple[str, str]]:
         return index_rows.file_rowids(self._c())
 
-    def indexed_pattern_rows(self, pattern_id: str) -> PatternRows:
-        return index_rows.pattern_rows(self._c(), pattern_id)
+    def indexed_rows_after(self, rowid: int) -> tuple[list[str], PatternRows]:
+        return index_rows.rows_after(self._c(), rowid)
 
-    def in_rowid_order(self, pattern_ids: Sequence[str]) -> list[str]:
-        return index_rows.in_rowid_order(self._c(), pattern_ids)
-
-    def row_spans(self, pattern_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-        return index_rows.row_spans(self._c(), pattern_ids)
+    def missing_rowids(self, rowids: Sequence[int]) -> set[int]:
+        return index_rows.missing_rowids(self._c(), rowids)
