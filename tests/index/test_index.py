@@ -74,7 +74,7 @@ def test_answers_equal_whole_patterns_cut_to_the_file_on_real_data(
 
 
 def test_the_packed_layout_is_the_one_the_hot_loop_spells_out() -> None:
-    # RowTable.group writes these as literals for speed
+    # RowTable.patterns_in writes these as literals for speed
     assert (packing.SIDE_BIT, packing.OUTLIER_SHIFT, packing.KIND_SHIFT, packing.BACKSLASH_BIT) == (
         1,
         1,

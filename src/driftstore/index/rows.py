@@ -7,6 +7,10 @@ Layout, chosen so that a million locations build fast and stay small (benchmarks
   are kept whole ("side" rows);
 - rows are found by row id through *runs* (consecutive row ids of one pattern), so a
   pattern's rows are dropped by marking its runs dead, and new rows are appended;
+- a row's position is its row id plus its run's shift, which only changes where row ids
+  skip (rows deleted before the build) or rows were appended: per block of 256 row ids
+  the shift they all share is kept, so most rows need no search for their run, and each
+  position's pattern slot is kept beside the packed rows;
 - per file, the row ids of its rows as the JSON text the database gave, decoded on first
   ask (plus row ids appended since).
 """
@@ -25,6 +29,12 @@ from driftstore.engine.packing import Compact, PatternRows, decode_rowids, side_
 from driftstore.model.effective import FilePattern
 from driftstore.model.pattern import Location
 
+#: row ids per block of `RowTable.shifts` (as a shift)
+BLOCK_BITS = 8
+#: a block's rows have different shifts (or none is known): find their runs by bisection
+MIXED = 1 << 62
+_UNSEEN = MIXED + 1
+
 
 class RowTable:
     """Packed rows and their runs; not thread-safe (the FileIndex holds the lock)."""
@@ -36,6 +46,11 @@ class RowTable:
         self.slots: list[int] = []
         #: per run, what to add to a row id for its position in `packs`
         self.deltas: list[int] = []
+        #: per block of row ids from `base` on, the delta all its rows share, else MIXED
+        self.shifts: list[int] = []
+        self.base = 0
+        #: per position, the pattern slot of the row (-1: dropped)
+        self.row_slots = array("i")
         self.packs = array("q")
         self.confidences = array("d")
         self.side: dict[int, tuple[Any, ...]] = {}
@@ -55,6 +70,31 @@ class RowTable:
         self.ends.append(first + count)
         self.slots.append(slot)
         self.deltas.append(offset - first)
+        assert offset == len(self.row_slots), "runs are added in position order"
+        self.row_slots.extend(array("i", [slot]) * count)
+        self._cover(first, count, offset - first)
+
+    def _cover(self, first: int, count: int, delta: int) -> None:
+        """Note the run's shift on the blocks it touches. Row ids far above all the others
+        (a sparse or damaged table) get no blocks: they are found by bisection."""
+        if count <= 0:
+            return
+        shifts = self.shifts
+        if not shifts:
+            self.base = first
+        if first < self.base:
+            return
+        last = (first + count - 1 - self.base) >> BLOCK_BITS
+        if last >= len(shifts):
+            if last >= max(1 << 12, len(self.row_slots) >> (BLOCK_BITS - 2)):
+                return
+            shifts.extend([_UNSEEN] * (last + 1 - len(shifts)))
+        for block in range((first - self.base) >> BLOCK_BITS, last + 1):
+            held = shifts[block]
+            if held == _UNSEEN:
+                shifts[block] = delta
+            elif held != delta:
+                shifts[block] = MIXED
 
     def take(self, chunk: Compact) -> None:
         self.packs.extend(chunk.packs)
@@ -89,6 +129,8 @@ class RowTable:
         for i in self.runs_of.pop(slot, []):
             self.slots[i] = -1
             count = self.ends[i] - self.starts[i]
+            position = self.starts[i] + self.deltas[i]
+            self.row_slots[position : position + count] = array("i", [-1]) * count
             self.live -= count
             self.dead += count
 
@@ -108,13 +150,15 @@ class RowTable:
         """A file's rows as copies of their patterns' heads carrying them, by pattern slot;
         and how many rows there are.
 
-        The hot path of a first ask, written as one flat loop: each row's run is found by
-        bisection and its Location built from the packed integer in place; a pattern's
+        The hot path of a first ask, written as one flat loop: each row's position comes
+        from its block's shift (or its run, found by bisection, in a mixed block) and its
+        Location is built from the packed integer in place; a pattern's
         copy is made when its first row is met. Constants of the packed layout are spelled
         as literals (see engine.packing) because attribute lookups and calls here cost as
         much as building the Location itself.
         """
-        starts, ends, slots, deltas = self.starts, self.ends, self.slots, self.deltas
+        starts, ends, deltas = self.starts, self.ends, self.deltas
+        shifts, row_slots, blocks, base = self.shifts, self.row_slots, len(self.shifts), self.base
         packs, confidences = self.packs, self.confidences
         make = Location
         replace = msgspec.structs.replace
@@ -126,8 +170,16 @@ class RowTable:
         rowids = self.rowids(file)
         size = len(rowids)
         for rowid in rowids:
-            k = bisect_right(starts, rowid) - 1
-            slot = slots[k] if k >= 0 and rowid < ends[k] else -1
+            block = (rowid - base) >> 8  # BLOCK_BITS
+            if 0 <= block < blocks and (pos := shifts[block]) < 0x4000000000000000:  # MIXED
+                pos += rowid
+            else:
+                k = bisect_right(starts, rowid) - 1
+                if k < 0 or rowid >= ends[k]:
+                    size -= 1
+                    continue
+                pos = rowid + deltas[k]
+            slot = row_slots[pos]
             if slot < 0:
                 size -= 1
                 continue
@@ -139,7 +191,6 @@ class RowTable:
                     assert head is not None  # a live run's pattern has a head
                     copy = found[slot] = replace(head, locations=[], outliers=[])
                 held = (copy.locations, copy.outliers)
-            pos = rowid + deltas[k]
             packed = packs[pos]
             if packed & 1:  # SIDE_BIT: the row carries more than the pack says
                 kind, loc = side_location(file, self.side[rowid])
