@@ -15,6 +15,10 @@ from driftstore.model.records import Variant
 #: cached answers are dropped, oldest first, beyond this many locations in total (tens of
 #: MB: benchmarks/NOTES.md)
 DEFAULT_CACHE_LOCATIONS = 1 << 16
+#: and beyond this many files: the files an editor works in. Answers kept longer cost
+#: every first ask more than repeats save (the cyclic GC walks their lists, and dropping
+#: them late touches cold memory): benchmarks/NOTES.md
+DEFAULT_CACHE_FILES = 16
 
 
 class Answer:
@@ -81,10 +85,14 @@ def assemble(
 
 
 class AnswerCache:
-    """Answers by file, least recently asked dropped first beyond a location budget."""
+    """Answers by file, least recently asked dropped first beyond a location budget or a
+    number of files."""
 
-    def __init__(self, budget: int = DEFAULT_CACHE_LOCATIONS) -> None:
+    def __init__(
+        self, budget: int = DEFAULT_CACHE_LOCATIONS, files: int = DEFAULT_CACHE_FILES
+    ) -> None:
         self.budget = budget
+        self.files = max(files, 1)
         self._answers: OrderedDict[str, Answer] = OrderedDict()
         self.locations = 0
 
@@ -104,7 +112,9 @@ class AnswerCache:
             self.locations -= old.size
         self._answers[file] = answer
         self.locations += answer.size
-        while self.locations > self.budget and len(self._answers) > 1:
+        while len(self._answers) > 1 and (
+            self.locations > self.budget or len(self._answers) > self.files
+        ):
             _, dropped = self._answers.popitem(last=False)
             self.locations -= dropped.size
 
