@@ -71,3 +71,14 @@ class SummaryCache:
                 self._summaries = {s.id: s for s in listed}
                 self._generation = generation
             return self._generation, self._summaries
+
+    def current_now(self) -> tuple[int, dict[str, PatternSummary]] | None:
+        """`current` if it needs no read of the store and no wait; else None."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._engine.generation() != self._generation:
+                return None
+            return self._generation, self._summaries
+        finally:
+            self._lock.release()

@@ -532,6 +532,27 @@ class PatternStore:
                 return build_report(file, found, summaries)
         return file_report(self.engine, file, include_disabled=include_disabled)
 
+    def file_report_now(self, path: str, *, include_disabled: bool = False) -> FileReport | None:
+        """`file_report(indexed=True)` when it can be answered at once, from an index and a
+        summary cache that are built, current and free; else None, and the caller asks
+        `file_report` where waiting is fine. A server's event loop calls this so that a
+        warm answer costs no hand-over to a worker thread (benchmarks/NOTES.md)."""
+        from driftstore.facade.file_report import build_report
+
+        file = self.project_path(path)
+        index, cache = self._index, self._summaries
+        if index is None or cache is None:
+            return None
+        summaries = cache.current_now()
+        if summaries is None:
+            return None
+        found = index.lookup_now(file, include_disabled=include_disabled)
+        if found is None or found[1] != summaries[0]:
+            return None
+        if not all(p.id in summaries[1] for p in found[0]):
+            return None
+        return build_report(file, found[0], summaries[1])
+
     # --- scans -------------------------------------------------------------------------
     @checked
     def ingest(

@@ -172,7 +172,9 @@ def build_app(
         current = store.generation
         if _matches(request, _etag(current)):
             return _answer(request, None, current)
-        report = await call(lambda: store.file_report(path, indexed=True))
+        report = store.file_report_now(path)  # warm: no hop to a worker thread
+        if report is None:
+            report = await call(lambda: store.file_report(path, indexed=True))
         return _answer(request, report, current)
 
     async def outliers(request: Request) -> Response:

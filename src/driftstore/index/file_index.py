@@ -99,11 +99,29 @@ class FileIndex:
                 self._build()
             elif generation != self._generation:
                 self._refresh()
-            answer = self._cache.get(file, time.time())
-            if answer is None:
-                answer = self._answer(file)
-            found = list(answer.everything if include_disabled else answer.enabled)
-            return found, self._generation
+            return self._current(file, include_disabled), self._generation
+
+    def lookup_now(
+        self, path: str, *, include_disabled: bool = True
+    ) -> tuple[list[FilePattern], int] | None:
+        """`lookup_at` when it can answer without waiting: the index built and at the
+        store's generation, and no other thread inside it; else None (nothing read). What
+        an event loop may call itself, leaving builds and refreshes to a worker thread."""
+        file = normalise_path(path)
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not self._built or self.engine.generation() != self._generation:
+                return None
+            return self._current(file, include_disabled), self._generation
+        finally:
+            self._lock.release()
+
+    def _current(self, file: str, include_disabled: bool) -> list[FilePattern]:
+        answer = self._cache.get(file, time.time())
+        if answer is None:
+            answer = self._answer(file)
+        return list(answer.everything if include_disabled else answer.enabled)
 
     @property
     def generation(self) -> int:
