@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -83,61 +84,64 @@ def stored_rows(root: Path) -> Rows:
         db.close()
 
 
+def timed_transaction(database: Path, body: Callable[[apsw.Cursor], None]) -> float:
+    """Seconds `body` takes inside one write transaction of the engine's own database
+    settings (BEGIN IMMEDIATE ... COMMIT, the commit included)."""
+    db = Database(database)
+    cur = db.writer.cursor()
+
+    def work() -> None:
+        cur.execute("BEGIN IMMEDIATE")
+        body(cur)
+        cur.execute("COMMIT")
+
+    try:
+        return timed(work)
+    finally:
+        db.close()
+
+
 def floor_insert(ctx: Context, rows: Rows, *, rebuild_indexes: bool) -> float:
     """Seconds for plain executemany of `rows` into a fresh engine database, one transaction.
 
     `rebuild_indexes`: the indexes the ingest drops for a bulk load (location and pattern
     indexes) are dropped first and built again at the end, as the ingest does."""
+
+    def body(cur: apsw.Cursor) -> None:
+        pattern_indexes: list[str] = []
+        if rebuild_indexes:
+            pattern_sql.drop_location_indexes(cur)
+            pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
+        cur.executemany(rows.inserts[0], rows.patterns)
+        cur.executemany(rows.inserts[1], rows.locations)
+        cur.executemany(rows.inserts[2], rows.history)
+        if rebuild_indexes:
+            pattern_sql.create_location_indexes(cur)
+            pattern_sql.create_indexes(cur, pattern_indexes)
+
     with ctx.scratch("floor-") as folder:
-        db = Database(folder / "floor.db")
-        cur = db.writer.cursor()
-
-        def work() -> None:
-            cur.execute("BEGIN IMMEDIATE")
-            pattern_indexes: list[str] = []
-            if rebuild_indexes:
-                pattern_sql.drop_location_indexes(cur)
-                pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
-            cur.executemany(rows.inserts[0], rows.patterns)
-            cur.executemany(rows.inserts[1], rows.locations)
-            cur.executemany(rows.inserts[2], rows.history)
-            if rebuild_indexes:
-                pattern_sql.create_location_indexes(cur)
-                pattern_sql.create_indexes(cur, pattern_indexes)
-            cur.execute("COMMIT")
-
-        try:
-            return timed(work)
-        finally:
-            db.close()
+        return timed_transaction(folder / "floor.db", body)
 
 
 def sql_part(ctx: Context, rows: Rows) -> float:
     """Seconds SQLite alone takes for the ingest's own bulk strategy (indexes rebuilt,
     locations many per INSERT) over the same rows: the share of B1 no Python work can
     remove. Informative; the judged floor is `floor_insert`."""
+
+    def body(cur: apsw.Cursor) -> None:
+        pattern_sql.drop_location_indexes(cur)
+        pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
+        cur.executemany(rows.inserts[0], rows.patterns)
+        bulk = pattern_sql.BulkLocations(cur)
+        for start in range(0, len(rows.locations), 1000):
+            bulk.add(rows.locations[start : start + 1000])
+        bulk.flush()
+        cur.executemany(rows.inserts[2], rows.history)
+        pattern_sql.create_location_indexes(cur)
+        pattern_sql.create_indexes(cur, pattern_indexes)
+
     with ctx.scratch("sqlpart-") as folder:
-        db = Database(folder / "floor.db")
-        cur = db.writer.cursor()
-
-        def work() -> None:
-            cur.execute("BEGIN IMMEDIATE")
-            pattern_sql.drop_location_indexes(cur)
-            pattern_indexes = pattern_sql.drop_pattern_indexes(cur)
-            cur.executemany(rows.inserts[0], rows.patterns)
-            bulk = pattern_sql.BulkLocations(cur)
-            for start in range(0, len(rows.locations), 1000):
-                bulk.add(rows.locations[start : start + 1000])
-            bulk.flush()
-            cur.executemany(rows.inserts[2], rows.history)
-            pattern_sql.create_location_indexes(cur)
-            pattern_sql.create_indexes(cur, pattern_indexes)
-            cur.execute("COMMIT")
-
-        try:
-            return timed(work)
-        finally:
-            db.close()
+        return timed_transaction(folder / "floor.db", body)
 
 
 def ingest_fresh(ctx: Context, scan: Path, *, keep: bool = False) -> tuple[float, Path]:
@@ -347,23 +351,17 @@ def _rewrite_share(ctx: Context, rescanned: Path, before: int) -> float:
     finally:
         source.close()
     moved = sorted({row[0] for row in new_rows})
+
+    def body(cur: apsw.Cursor) -> None:
+        cur.executemany(
+            "DELETE FROM pattern_locations WHERE pattern_id = ?", [(pid,) for pid in moved]
+        )
+        cur.executemany(INSERT_LOCATION, new_rows)
+
+    assert ctx.loaded_root is not None
     with ctx.scratch("b12-sql-") as root:
         shutil.copytree(ctx.loaded_root / ".drift", root / ".drift")
-        db = Database(root / ".drift" / "drift.db")
-        cur = db.writer.cursor()
-
-        def work() -> None:
-            cur.execute("BEGIN IMMEDIATE")
-            cur.executemany(
-                "DELETE FROM pattern_locations WHERE pattern_id = ?", [(pid,) for pid in moved]
-            )
-            cur.executemany(INSERT_LOCATION, new_rows)
-            cur.execute("COMMIT")
-
-        try:
-            return timed(work)
-        finally:
-            db.close()
+        return timed_transaction(root / ".drift" / "drift.db", body)
 
 
 _RSS_PROBE = textwrap.dedent(
