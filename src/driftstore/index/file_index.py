@@ -2,15 +2,15 @@
 hot path for IDE integration).
 
 It holds every pattern's head (its row without locations) and variants, and every location
-row packed (`index.rows`). A file's answer is built on first ask and cached (`index.answers`),
-so repeated asks cost a dict lookup.
+row packed (`index.rows`). A file's answer is built on first ask and cached for the files
+asked last (`index.answers`), so an editor's repeated asks cost a dict lookup.
 
 Freshness comes from the store generation (`Engine.generation`, which sees this process's
 commits at once and another process's within a millisecond): when it moved, the patterns
-the change log names are reloaded (heads and variants in one batch, location rows only for
-patterns whose rows changed, in row-id order); when the log cannot say what changed (a
-restore, or too much changed), the index is built afresh. Returned patterns are shared with
-the cache: treat them as read-only.
+the change log names are reloaded (heads and variants in one batch; the location rows
+written since, in one ordered range); when the log cannot say what changed (a restore, or
+too much changed), the index is built afresh. Returned patterns are shared with the cache:
+treat them as read-only.
 """
 
 from __future__ import annotations
