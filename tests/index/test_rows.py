@@ -8,23 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftstore.engine.packing import Compact, PatternRows
+from driftstore.index.answers import as_file_pattern
 from driftstore.index.rows import BLOCK_BITS, MIXED, RowTable
-from driftstore.model.effective import Effective, FilePattern
+from driftstore.model.effective import FilePattern
 from tests.factories import make_pattern
 
 SLOTS = 6
 
 
 def _heads() -> list[FilePattern | None]:
-    import msgspec
-
-    out: list[FilePattern | None] = []
-    for i in range(SLOTS):
-        p = make_pattern(f"p{i}", files=[])
-        out.append(
-            FilePattern(**msgspec.structs.asdict(p), effective=Effective(severity=p.severity))
-        )
-    return out
+    return [as_file_pattern(make_pattern(f"p{i}", files=[])) for i in range(SLOTS)]
 
 
 def _pack(line: int) -> int:
