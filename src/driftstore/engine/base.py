@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
+from driftstore.engine.digests import LocationSummary
 from driftstore.engine.packing import PatternRows, RawCompact
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Location, Pattern
@@ -72,6 +73,9 @@ class ScanState(NamedTuple):
     status: str
     content_hash: str | None
     last_seen: str | None
+    #: the echo of the scan entry it was last stored from, with the content hash that
+    #: entry decoded to (`formats.echo`); None when not stored from a scan file
+    echo: str | None = None
 
 
 class PatternState(NamedTuple):
@@ -101,7 +105,8 @@ class PatternWrite(NamedTuple):
 
     `created_at=None` keeps the stored creation time (a new pattern gets `updated_at`).
     `locations=False` keeps the stored location rows (a change of name or status only);
-    `layout` is drift 0.9's record of how the entry looked (None: none kept).
+    `layout` is drift 0.9's record of how the entry looked (None: none kept);
+    `echo` is the stored echo of the scan entry it came from (`ScanState.echo`).
     """
 
     pattern: Pattern
@@ -110,6 +115,10 @@ class PatternWrite(NamedTuple):
     created_at: str | None = None
     layout: str | None = None
     locations: bool = True
+    echo: str | None = None
+    #: the locations hash of the history snapshot (`model.digest.fingerprints`), kept
+    #: with the rows written (`Reader.location_summaries`)
+    locations_hash: str | None = None
 
 
 class StatusChange(NamedTuple):
@@ -212,6 +221,11 @@ class Reader(ABC):
         self, ids: Sequence[str] | None = None, *, with_locations: bool = True
     ) -> list[Pattern]:
         """Patterns by id in the order given (missing ids skipped), or all of them by id."""
+
+    @abstractmethod
+    def location_summaries(self, ids: Sequence[str]) -> dict[str, LocationSummary]:
+        """Of these patterns, those whose rows were written with a locations hash and not
+        since: what a snapshot of them needs, without reading their rows."""
 
     @abstractmethod
     def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
@@ -418,6 +432,11 @@ class Writer(Reader):
     @abstractmethod
     def touch_last_seen(self, stamps: Sequence[tuple[str, str]]) -> None:
         """(pattern id, last_seen) of patterns a scan found unchanged."""
+
+    @abstractmethod
+    def remember_echoes(self, echoes: Sequence[tuple[str, str]]) -> None:
+        """(pattern id, stored echo) of patterns a scan found unchanged that had none
+        (`ScanState.echo`); not a change of the pattern: the generation does not move."""
 
     @abstractmethod
     def record_history(self, rows: Sequence[HistoryRecord]) -> None: ...

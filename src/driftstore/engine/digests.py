@@ -24,7 +24,7 @@ compares each index with its table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import xxhash
@@ -32,6 +32,8 @@ import xxhash
 from driftstore.engine.damage import StoredValueError
 from driftstore.engine.rows import LOCATION_COLUMNS, PATTERN_COLUMNS
 from driftstore.errors import IntegrityError, Remedy
+from driftstore.model.digest import count_outliers
+from driftstore.model.pattern import Pattern
 
 _pack = msgspec.msgpack.Encoder().encode
 _xxh = xxhash.xxh3_64_hexdigest
@@ -195,6 +197,38 @@ def rows_digest(rows: list[tuple[Any, ...]]) -> str:
 
 
 EMPTY_ROWS_DIGEST = rows_digest([])
+
+
+class LocationSummary(NamedTuple):
+    """A stored pattern's locations as a history snapshot summarises them (`model.digest.
+    snapshot`): their hash and counts, known without reading the rows back."""
+
+    hash: str
+    locations: int
+    outliers: int
+
+
+def location_summary(locations_hash: str | None, p: Pattern, rows: str) -> str | None:
+    """What `patterns.locations_summary` holds once `p`'s rows (digest `rows`) are
+    written: the summary, tied to those rows (None without a hash)."""
+    if locations_hash is None:
+        return None
+    return f"{locations_hash} {len(p.locations)} {count_outliers(p)} {rows}"
+
+
+def _count(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def read_location_summary(text: str | None, rows: str | None) -> LocationSummary | None:
+    """The stored summary while the rows are still the ones it was made from (any later
+    write of them, or damage, changed their digest), else None."""
+    if not text or not rows:
+        return None
+    parts = text.split(" ")
+    if len(parts) != 4 or parts[3] != rows or not all(_count(x) for x in parts[1:3]):
+        return None
+    return LocationSummary(parts[0], int(parts[1]), int(parts[2]))
 
 
 # --- checking one pattern or row (reads) -----------------------------------------------

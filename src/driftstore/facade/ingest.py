@@ -7,6 +7,11 @@
 - known id absent from the scan: kept, unless prune, which deletes discovered ones only.
 
 The whole scan is one transaction: a bad entry anywhere stores nothing.
+
+Entries read from a scan file come undecoded (`formats.scan.ScanEntry`): one whose echo
+(its bytes but `lastSeen`, `formats.echo`) matches the echo stored beside a pattern whose
+content is still what that echo decoded to is the same entry again, so it is counted
+unchanged and only its lastSeen is taken, without decoding it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from msgspec import UNSET
 from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
 from driftstore.errors import InvalidInputError, Remedy
 from driftstore.facade.results import IngestPreview, IngestReport
+from driftstore.formats.echo import Echo, echo_if_current, stored_echo
+from driftstore.formats.scan import ScanEntry
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
 from driftstore.model.pattern import Pattern
@@ -46,12 +53,14 @@ class _Batch:
     def __init__(self, w: Writer, report: IngestReport) -> None:
         self.w = w
         self.report = report
-        self.new: list[tuple[Pattern, str, str]] = []
-        self.changed: list[tuple[Pattern, str, str]] = []
+        self.new: list[tuple[Pattern, str, str, str | None]] = []
+        self.changed: list[tuple[Pattern, str, str, str | None]] = []
         self.locations = 0
 
-    def add(self, p: Pattern, digest: str, locations_hash: str, *, new: bool) -> None:
-        (self.new if new else self.changed).append((p, digest, locations_hash))
+    def add(
+        self, p: Pattern, digest: str, locations_hash: str, *, new: bool, echo: str | None
+    ) -> None:
+        (self.new if new else self.changed).append((p, digest, locations_hash, echo))
         self.locations += len(p.locations) + len(p.outliers)
         if len(self.new) + len(self.changed) >= BATCH_PATTERNS or self.locations >= BATCH_LOCATIONS:
             self.flush()
@@ -60,8 +69,12 @@ class _Batch:
         w, now = self.w, self.w.now
         writes: list[PatternWrite] = []
         history: list[HistoryRecord] = []
-        for p, digest, locations_hash in self.new:
-            writes.append(PatternWrite(p, digest, now, created_at=now))
+        for p, digest, locations_hash, echo in self.new:
+            writes.append(
+                PatternWrite(
+                    p, digest, now, created_at=now, echo=echo, locations_hash=locations_hash
+                )
+            )
             history.append(
                 HistoryRecord(
                     p.id,
@@ -72,17 +85,39 @@ class _Batch:
                 )
             )
         if self.changed:
-            stored = {s.id: s for s in w.patterns([p.id for p, _d, _h in self.changed])}
-            for p, digest, locations_hash in self.changed:
+            ids = [p.id for p, _d, _h, _e in self.changed]
+            # a pattern whose rows carry their summary is read without them
+            summaries = w.location_summaries(ids)
+            stored = {
+                s.id: s
+                for s in w.patterns([i for i in ids if i in summaries], with_locations=False)
+            }
+            unknown = [i for i in ids if i not in summaries]
+            stored.update((s.id, s) for s in (w.patterns(unknown) if unknown else []))
+            for p, digest, locations_hash, echo in self.changed:
                 old = stored[p.id]
                 _keep_user_data(p, old)
-                moved = p.locations != old.locations or p.outliers != old.outliers
-                writes.append(PatternWrite(p, digest, now, locations=moved))
+                summary = summaries.get(p.id)
+                if summary is None:
+                    moved = p.locations != old.locations or p.outliers != old.outliers
+                    before = snapshot(old)
+                else:
+                    moved = summary.hash != locations_hash
+                    before = snapshot(
+                        old,
+                        locations_hash=summary.hash,
+                        counts=(summary.locations, summary.outliers),
+                    )
+                writes.append(
+                    PatternWrite(
+                        p, digest, now, locations=moved, echo=echo, locations_hash=locations_hash
+                    )
+                )
                 history.append(
                     HistoryRecord(
                         p.id,
                         HistoryAction.UPDATED,
-                        snapshot(old),
+                        before,
                         snapshot(p, locations_hash=locations_hash),
                         now,
                     )
@@ -94,9 +129,18 @@ class _Batch:
         self.locations = 0
 
 
+def _recorded_echo(echo: Echo | None, given_last_seen: object, digest: str) -> str | None:
+    """What to store as the echo of a decoded entry: only when its one `lastSeen` key is
+    the metadata's (so a later entry with the same echo carries its lastSeen there)."""
+    if echo is None:
+        return None
+    given = None if given_last_seen is UNSET else given_last_seen
+    return stored_echo(echo, digest) if echo.last_seen == given else None
+
+
 def merge_scan(
     engine: Engine,
-    entries: Iterable[Pattern],
+    entries: Iterable[Pattern | ScanEntry],
     *,
     prune: bool = False,
     on_progress: Callable[[int], None] | None = None,
@@ -116,7 +160,29 @@ def merge_scan(
         batch = _Batch(w, report)
         seen: set[str] = set()
         touched: list[tuple[str, str]] = []
-        for p in entries:
+        echoes: dict[str, str] = {}
+        for pid, held in states.items():
+            current = echo_if_current(held.echo, held.content_hash)
+            if current is not None:
+                echoes[current] = pid
+        new_echoes: list[tuple[str, str]] = []
+        for item in entries:
+            echo: Echo | None = None
+            if isinstance(item, ScanEntry):
+                echo = item.echo()
+                known = None if echo is None else echoes.get(echo.digest)
+                if echo is not None and known is not None and known not in seen:
+                    seen.add(known)
+                    stamp = now if echo.last_seen is None else echo.last_seen
+                    if states[known].last_seen != stamp:
+                        touched.append((known, stamp))
+                    report.unchanged += 1
+                    if on_progress is not None:
+                        on_progress(len(seen))
+                    continue
+                p = item.decode()
+            else:
+                p = item
             if p.id in seen:
                 raise InvalidInputError(
                     f"scan: pattern id {p.id!r} appears twice; each pattern may appear once per scan"
@@ -124,28 +190,33 @@ def merge_scan(
             seen.add(p.id)
             p.status = Status.DISCOVERED  # a scan cannot approve
             meta = p.metadata
+            given_last_seen = meta.last_seen
             if meta.last_seen is UNSET:
                 meta.last_seen = now
             digest, locations_hash = fingerprints(p)
+            recorded = _recorded_echo(echo, given_last_seen, digest)
             state = states.get(p.id)
             if state is None:
                 meta.approved_at = UNSET
                 meta.approved_by = UNSET
                 if meta.first_seen is UNSET:
                     meta.first_seen = meta.last_seen
-                batch.add(p, digest, locations_hash, new=True)
+                batch.add(p, digest, locations_hash, new=True, echo=recorded)
                 report.added += 1
             elif state.content_hash == digest:
                 if state.last_seen != meta.last_seen:
                     touched.append((p.id, str(meta.last_seen)))
+                if recorded is not None and recorded != state.echo:
+                    new_echoes.append((p.id, recorded))
                 report.unchanged += 1
             else:
-                batch.add(p, digest, locations_hash, new=False)
+                batch.add(p, digest, locations_hash, new=False, echo=recorded)
                 report.updated += 1
             if on_progress is not None:
                 on_progress(len(seen))
         batch.flush()
         w.touch_last_seen(touched)
+        w.remember_echoes(new_echoes)
         doomed = [
             pid
             for pid, state in states.items()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, overload
 
 from driftstore.engine import is_server_store, locate
 from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
@@ -66,6 +66,7 @@ from driftstore.model.query import PatternFilter, QueryResult, Sort, SortField
 if TYPE_CHECKING:
     from driftstore.facade.file_report import SummaryCache
     from driftstore.facade.timeline import StoreAsOf
+    from driftstore.formats.scan import ScanEntry
     from driftstore.index import FileIndex
     from driftstore.model.effective import Effective, FilePattern
     from driftstore.model.records import Example, HistoryEntry, Variant
@@ -570,12 +571,11 @@ class PatternStore:
         cut-off scan does) is refused unless `force`."""
         from driftstore.facade.ingest import merge_scan, preview_scan
 
-        source = self._scan_entries(entries)
         if dry_run:
-            return preview_scan(self.engine, source, prune=prune)
+            return preview_scan(self.engine, self._scan_entries(entries), prune=prune)
         return merge_scan(
             self.engine,
-            source,
+            self._scan_entries(entries, undecoded=True),
             prune=prune,
             on_progress=on_progress,
             before_prune=lambda: self.backup("ingest-prune"),
@@ -665,14 +665,33 @@ class PatternStore:
             compared=compared,
         )
 
+    @overload
     def _scan_entries(
         self, source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes]
-    ) -> Iterable[Pattern]:
-        from driftstore.formats.scan import read_scan
+    ) -> Iterable[Pattern]: ...
+
+    @overload
+    def _scan_entries(
+        self,
+        source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes],
+        *,
+        undecoded: bool,
+    ) -> Iterable[Pattern | ScanEntry]: ...
+
+    def _scan_entries(
+        self,
+        source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes],
+        *,
+        undecoded: bool = False,
+    ) -> Iterable[Pattern | ScanEntry]:
+        """The scan's entries as patterns; with `undecoded`, those of a scan file as
+        `ScanEntry`s, for a merge that decodes only the entries it does not hold."""
+        from driftstore.formats.scan import read_scan, scan_entries
         from driftstore.model.validate import validated
 
         if isinstance(source, str | Path) or hasattr(source, "read"):
-            return read_scan(source)  # type: ignore[arg-type]
+            reader = scan_entries if undecoded else read_scan
+            return reader(source)  # type: ignore[arg-type]
         if isinstance(source, Mapping | bytes | Pattern):
             raise InvalidInputError(
                 "a scan is a path, '-', a binary stream, or a list of patterns or entry dicts"

@@ -4,6 +4,10 @@ Big inputs are streamed: a file is memory-mapped; NDJSON is decoded line by line
 map, an array or PatternFile is split into raw entries that are decoded one at a time, so
 a scan never sits in memory as a whole as Python objects. A stream ('-') is read line by
 line when it is NDJSON.
+
+`scan_entries` hands out each entry undecoded (`ScanEntry`), so a merge can recognise an
+entry it already holds by its echo (`formats.echo`) and decode only the others;
+`read_scan` decodes them all.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import IO
 import msgspec
 
 from driftstore.errors import InvalidInputError
+from driftstore.formats.echo import Echo, echo_of
 from driftstore.formats.entries import TOO_DEEP, decode_entry
 from driftstore.formats.text import json_problem, utf8_problem
 from driftstore.model.pattern import Pattern
@@ -39,12 +44,43 @@ _RELEASE_EVERY = 8 << 20
 _file_decoder = msgspec.json.Decoder(_PatternFileHead)
 
 
+class ScanEntry:
+    """One entry of a scan, as its bytes (often a view into the mapped scan file):
+    `decode` validates it into a Pattern, `echo` only hashes it."""
+
+    __slots__ = ("_clean", "category", "raw", "where")
+
+    def __init__(
+        self, raw: bytes | memoryview, where: str, category: str | None, clean: set[str]
+    ) -> None:
+        self.raw = raw
+        self.where = where
+        self.category = category
+        self._clean = clean
+
+    def decode(self) -> Pattern:
+        return decode_entry(
+            self.raw, where=self.where, category=self.category, clean_paths=self._clean
+        )
+
+    def echo(self) -> Echo | None:
+        return echo_of(self.raw, self.category)
+
+
 def read_scan(source: str | Path | IO[bytes]) -> Iterator[Pattern]:
     """Validated patterns from a path, '-' (stdin) or a binary stream, in input order.
 
     Raises InvalidInputError naming the input, the entry and the field at the first bad
     entry; callers consume it inside one transaction so a bad entry stores nothing.
     """
+    for entry in scan_entries(source):
+        yield entry.decode()
+
+
+def scan_entries(source: str | Path | IO[bytes]) -> Iterator[ScanEntry]:
+    """The entries of a scan (as `read_scan` reads them), each still undecoded; a problem
+    with the input as a whole (not a scan, unreadable) is raised here, one with an entry
+    by its `decode`."""
     if isinstance(source, str) and source == "-":
         yield from _from_stream(sys.stdin.buffer, "<stdin>")
         return
@@ -98,7 +134,7 @@ def _first_line(data: memoryview) -> bytes:
     return b""
 
 
-def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
+def _from_file(handle: IO[bytes], name: str) -> Iterator[ScanEntry]:
     size = handle.seek(0, 2)
     handle.seek(0)
     if size == 0:
@@ -115,7 +151,7 @@ def _from_file(handle: IO[bytes], name: str) -> Iterator[Pattern]:
             data.close()
 
 
-def _from_stream(stream: IO[bytes], name: str) -> Iterator[Pattern]:
+def _from_stream(stream: IO[bytes], name: str) -> Iterator[ScanEntry]:
     """A stream is read whole, then exactly like a file (the same rules and messages);
     NDJSON on a pipe is decoded line by line as it arrives."""
     first = stream.readline()
@@ -151,7 +187,7 @@ def _is_ndjson_line(line: bytes) -> bool:
     return isinstance(obj, dict) and "patterns" not in obj
 
 
-def _from_buffer(data: mmap.mmap, name: str) -> Iterator[Pattern]:
+def _from_buffer(data: mmap.mmap, name: str) -> Iterator[ScanEntry]:
     body = _body(data)
     if _first_byte(body) == ord("{") and _is_ndjson_line(_first_line(body)):
         yield from _ndjson_mapped(data, name)
@@ -159,7 +195,7 @@ def _from_buffer(data: mmap.mmap, name: str) -> Iterator[Pattern]:
     yield from _from_whole(body, name)
 
 
-def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[Pattern]:
+def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[ScanEntry]:
     """NDJSON lines decoded straight from views of the mapped file: no line is read into a
     buffer or copied (a scan's heavy patterns are lines of several MB).
 
@@ -176,7 +212,7 @@ def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[Pattern]:
             end = size
         number += 1
         if _NOT_BLANK.search(data, start, end) is not None:
-            yield decode_entry(view[start:end], where=f"{name}: line {number}", clean_paths=clean)
+            yield ScanEntry(view[start:end], f"{name}: line {number}", None, clean)
         start = end + 1
         if start - released >= _RELEASE_EVERY and _DONTNEED is not None:
             upto = start - start % mmap.PAGESIZE
@@ -185,7 +221,7 @@ def _ndjson_mapped(data: mmap.mmap, name: str) -> Iterator[Pattern]:
             released = upto
 
 
-def _from_whole(data: bytes | memoryview, name: str) -> Iterator[Pattern]:
+def _from_whole(data: bytes | memoryview, name: str) -> Iterator[ScanEntry]:
     body = _body(data) if isinstance(data, bytes) else data
     first = _first_byte(body)
     if first == -1:
@@ -217,9 +253,7 @@ def _from_whole(data: bytes | memoryview, name: str) -> Iterator[Pattern]:
         raise InvalidInputError(f"{name}: {TOO_DEEP}") from None
     clean: set[str] = set()
     for index, raw in enumerate(entries):
-        yield decode_entry(
-            raw, where=f"{name}: entry {index}", category=category, clean_paths=clean
-        )
+        yield ScanEntry(raw, f"{name}: entry {index}", category, clean)
 
 
 def _what_instead(body: memoryview, exc: msgspec.ValidationError) -> str:
@@ -235,9 +269,9 @@ def _what_instead(body: memoryview, exc: msgspec.ValidationError) -> str:
 
 def _ndjson_lines(
     lines: IO[bytes] | Iterator[bytes], name: str, skipped: int = 0
-) -> Iterator[Pattern]:
+) -> Iterator[ScanEntry]:
     clean: set[str] = set()
     for number, line in enumerate(lines, start=1 + skipped):
         if not line.strip():
             continue
-        yield decode_entry(line, where=f"{name}: line {number}", clean_paths=clean)
+        yield ScanEntry(line, f"{name}: line {number}", None, clean)

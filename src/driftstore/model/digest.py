@@ -83,18 +83,22 @@ def fingerprints(p: Pattern) -> tuple[str, str]:
     return _content_digest(p, lists), _locations_digest(lists)
 
 
-def snapshot(p: Pattern, *, locations_hash: str | None = None) -> dict[str, Any]:
+def snapshot(
+    p: Pattern, *, locations_hash: str | None = None, counts: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """The pattern as history stores it: every field, locations summarised by count and hash.
 
     Full location lists would copy a scan into history on every change; the counts and a
     hash say whether and how much they moved. `locations_hash` (from `fingerprints`) saves
-    encoding the lists again.
+    encoding the lists again; with `counts` (locations, outliers) as well, `p` may come
+    without its lists (a stored pattern's summary, `Reader.location_summaries`).
     """
     data = to_entry(msgspec.structs.replace(p, locations=[], outliers=[]))
     data.pop("locations", None)
     data.pop("outliers", None)
-    data["locationCount"] = p.location_count
-    data["outlierCount"] = count_outliers(p)
+    if counts is None:
+        counts = (p.location_count, count_outliers(p))
+    data["locationCount"], data["outlierCount"] = counts
     data["locationsHash"] = (
         locations_hash if locations_hash is not None else _locations_digest(_encoded_lists(p))
     )

@@ -47,6 +47,49 @@ def test_a_new_pattern_without_created_at_is_created_at_its_update_time(
         assert r.scan_states()["p"].content_hash is None
 
 
+def test_echoes_are_kept_with_the_pattern_until_a_write_without_one(engine: Engine) -> None:
+    with engine.write() as w:
+        w.put_patterns(
+            [
+                PatternWrite(pattern("e1"), "h1", w.now, echo="echo-1 h1"),
+                PatternWrite(pattern("e2"), "h2", w.now),
+            ]
+        )
+        w.remember_echoes([("e2", "echo-2 h2"), ("ghost", "echo-3 h3")])
+    with engine.read() as r:
+        states = r.scan_states()
+        assert (states["e1"].echo, states["e2"].echo) == ("echo-1 h1", "echo-2 h2")
+        assert "ghost" not in states
+    with engine.write() as w:  # a write from anywhere but a scan file replaces it
+        w.put_patterns([PatternWrite(pattern("e1", name="Renamed"), "h9", w.now)])
+        w.touch_last_seen([("e2", "2027-01-01T00:00:00.000Z")])
+    with engine.read() as r:
+        states = r.scan_states()
+        assert states["e1"].echo is None
+        assert states["e2"] == ("discovered", "h2", "2027-01-01T00:00:00.000Z", "echo-2 h2")
+
+
+def test_a_location_summary_lasts_exactly_as_long_as_its_rows(engine: Engine) -> None:
+    first = rich_pattern("s1")
+    with engine.write() as w:
+        w.put_patterns([PatternWrite(first, "h1", w.now, locations_hash="lh1")])
+        w.put_patterns([PatternWrite(pattern("s2"), "h2", w.now)])
+    with engine.read() as r:
+        found = r.location_summaries(["s1", "s2", "ghost"])
+    outliers = len(first.outliers) + sum(1 for x in first.locations if x.is_outlier is True)
+    assert found == {"s1": ("lh1", len(first.locations), outliers)}
+    renamed = rich_pattern("s1")
+    renamed.name = "Renamed"
+    with engine.write() as w:  # rows kept: so is their summary
+        w.put_patterns([PatternWrite(renamed, "h3", w.now, locations=False)])
+    with engine.read() as r:
+        assert r.location_summaries(["s1"]) == found
+    with engine.write() as w:  # rows written again without a hash: no summary
+        w.put_patterns([PatternWrite(pattern("s1", files=["x.ts"]), "h4", w.now)])
+    with engine.read() as r:
+        assert r.location_summaries(["s1"]) == {}
+
+
 def test_put_without_locations_keeps_the_stored_rows(engine: Engine) -> None:
     original = rich_pattern("r1")
     put(engine, original)

@@ -24,7 +24,7 @@ from driftstore.engine.base import (
 )
 from driftstore.engine.cursors import decode_cursor, encode_cursor
 from driftstore.engine.damage import DAMAGED_DATA, stored
-from driftstore.engine.digests import MISMATCH
+from driftstore.engine.digests import MISMATCH, LocationSummary
 from driftstore.engine.packing import (
     BACKSLASH_SHIFT,
     COLUMN_SHIFT,
@@ -267,6 +267,18 @@ class PgReader(Reader):
             rows = [by_id[i] for i in ids if i in by_id]
         return [self._checked(r, with_locations) for r in rows]
 
+    def location_summaries(self, ids: Sequence[str]) -> dict[str, LocationSummary]:
+        found: dict[str, LocationSummary] = {}
+        for pid, text, rows in self._q(
+            "SELECT id, locations_summary, rows_digest FROM patterns "
+            "WHERE project = %s AND id = ANY(%s)",
+            (self.project, list(ids)),
+        ):
+            summary = digests.read_location_summary(text, rows)
+            if summary is not None:
+                found[str(pid)] = summary
+        return found
+
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {
             r[0]
@@ -304,9 +316,10 @@ class PgReader(Reader):
 
     def scan_states(self) -> dict[str, ScanState]:
         return {
-            r[0]: ScanState(r[1], r[2], r[3])
+            r[0]: ScanState(r[1], r[2], r[3], r[4])
             for r in self._q(
-                "SELECT id, status, content_hash, last_seen FROM patterns WHERE project = %s",
+                "SELECT id, status, content_hash, last_seen, scan_echo FROM patterns "
+                "WHERE project = %s",
                 (self.project,),
             )
         }

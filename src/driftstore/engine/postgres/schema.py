@@ -198,9 +198,16 @@ def _apply_v1(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
     cur.execute(_V1)
 
 
-#: schema versions count the data model, shared by both engines: this one holds what a
-#: SQLite store at version 5 holds, so a snapshot of either engine is at the same version
+def _apply_v6(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
+    """The scan echo and location summary of each pattern (SQLite's migration 6)."""
+    cur.execute("ALTER TABLE patterns ADD COLUMN scan_echo TEXT")
+    cur.execute("ALTER TABLE patterns ADD COLUMN locations_summary TEXT")
+
+
+#: schema versions count the data model, shared by both engines: each one holds what a
+#: SQLite store at that version holds, so a snapshot of either engine is at the same version
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "seed schema with a project key, digests and the change log", _apply_v1),
+    Migration(6, "scan echoes and location summaries beside their patterns", _apply_v6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -28,13 +28,13 @@ from driftstore.model.records import Example, Variant
 MAX_LISTED = 50_000
 _COLUMN_INDEX = {name: i for i, name in enumerate(PATTERN_COLUMNS)}
 _INSERT_PATTERN = (
-    f"INSERT INTO patterns (project, {', '.join(PATTERN_COLUMNS)}, row_digest, rows_digest) "
-    f"VALUES ({', '.join(['%s'] * (len(PATTERN_COLUMNS) + 3))})"
+    f"INSERT INTO patterns (project, {', '.join(PATTERN_COLUMNS)}, row_digest, rows_digest, "
+    f"scan_echo, locations_summary) VALUES ({', '.join(['%s'] * (len(PATTERN_COLUMNS) + 5))})"
 )
 _UPDATE_PATTERN = (
     "UPDATE patterns SET "
     + ", ".join(f"{col} = %s" for col in PATTERN_COLUMNS[1:])
-    + ", row_digest = %s WHERE project = %s AND id = %s"
+    + ", row_digest = %s, scan_echo = %s WHERE project = %s AND id = %s"
 )
 _COPY_LOCATIONS = f"COPY pattern_locations (project, {', '.join(LOCATION_COLUMNS)}) FROM STDIN"
 
@@ -98,9 +98,10 @@ class PgWriter(PgReader, Writer):
                     p, content_hash=w.content_hash, created_at=made, updated_at=w.updated_at,
                     layout=w.layout,
                 )  # fmt: skip
+                written = digests.rows_digest(rows)
                 inserts.append(
-                    (self.project, *row, digests.row_digest("patterns", row),
-                     digests.rows_digest(rows))
+                    (self.project, *row, digests.row_digest("patterns", row), written, w.echo,
+                     digests.location_summary(w.locations_hash, p, written))
                 )  # fmt: skip
                 fresh_rows.extend(rows)
                 pending[p.id] = 1
@@ -112,7 +113,7 @@ class PgWriter(PgReader, Writer):
                 )  # fmt: skip
                 self._q(
                     _UPDATE_PATTERN,
-                    (*row[1:], digests.row_digest("patterns", row), self.project, p.id),
+                    (*row[1:], digests.row_digest("patterns", row), w.echo, self.project, p.id),
                 )
                 if w.locations:
                     self._q(
@@ -120,13 +121,25 @@ class PgWriter(PgReader, Writer):
                         (self.project, p.id),
                     )
                     self._copy_locations(rows)
+                    written = digests.rows_digest(rows)
                     self._q(
-                        "UPDATE patterns SET rows_digest = %s WHERE project = %s AND id = %s",
-                        (digests.rows_digest(rows), self.project, p.id),
-                    )
+                        "UPDATE patterns SET rows_digest = %s, locations_summary = %s "
+                        "WHERE project = %s AND id = %s",
+                        (written, digests.location_summary(w.locations_hash, p, written),
+                         self.project, p.id),
+                    )  # fmt: skip
             self.changed.add(p.id)
         flush()
         self.dirty = True
+
+    def remember_echoes(self, echoes: Sequence[tuple[str, str]]) -> None:
+        if not echoes:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE patterns SET scan_echo = %s WHERE project = %s AND id = %s",
+                [(echo, self.project, pid) for pid, echo in echoes],
+            )
 
     def delete_patterns(self, pattern_ids: Sequence[str]) -> None:
         ids = list(dict.fromkeys(pattern_ids))

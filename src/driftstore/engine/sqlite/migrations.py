@@ -70,6 +70,14 @@ def _apply_v5(cursor: apsw.Cursor) -> None:
             patterns.update_content_hash(cursor, p.id, content_hash(p))
 
 
+def _apply_v6(cursor: apsw.Cursor) -> None:
+    """What a re-scan needs to know of a stored pattern without reading it whole: the echo
+    of the scan entry it was stored from (`formats.echo`) and the summary of its locations
+    (`engine.digests.location_summary`); both empty until the pattern is next written."""
+    cursor.execute("ALTER TABLE patterns ADD COLUMN scan_echo TEXT")
+    cursor.execute("ALTER TABLE patterns ADD COLUMN locations_summary TEXT")
+
+
 #: in order; the last one's version is the schema version this code writes
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "seed schema with driftstore columns", _apply_v1),
@@ -77,5 +85,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "digests of every stored row, checked by verify", _apply_v3),
     Migration(4, "store generation and change log", _apply_v4),
     Migration(5, "content hashes over the effective confidence level", _apply_v5),
+    Migration(6, "scan echoes and location summaries beside their patterns", _apply_v6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -9,6 +9,7 @@ from typing import Any
 import apsw
 
 from driftstore.engine import digests
+from driftstore.engine.digests import LocationSummary
 from driftstore.engine.rows import (
     INSERT_LOCATION,
     LOCATION_COLUMNS,
@@ -36,13 +37,13 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 # Pattern rows are written with their digest (`engine.integrity`): the row's own, and the
 # one of its location rows, computed from the very values bound.
 _INSERT_PATTERN = (
-    f"INSERT INTO patterns ({PATTERN_SELECT}, row_digest, rows_digest) "
-    f"VALUES ({', '.join('?' * (len(PATTERN_COLUMNS) + 2))})"
+    f"INSERT INTO patterns ({PATTERN_SELECT}, row_digest, rows_digest, scan_echo, "
+    f"locations_summary) VALUES ({', '.join('?' * (len(PATTERN_COLUMNS) + 4))})"
 )
 _UPDATE_PATTERN = (
     "UPDATE patterns SET "
     + ", ".join(f"{col} = ?" for col in PATTERN_COLUMNS[1:])
-    + ", row_digest = ? WHERE id = ?"
+    + ", row_digest = ?, scan_echo = ? WHERE id = ?"
 )
 _SELECT_CHECKED = f"SELECT {PATTERN_SELECT}, row_digest, rows_digest FROM patterns"
 _LOCATIONS_OF = (
@@ -60,25 +61,30 @@ def insert_pattern(
     updated_at: str,
     layout: str | None = None,
     bulk: BulkLocations | None = None,
+    echo: str | None = None,
+    locations_hash: str | None = None,
 ) -> None:
     row = pattern_row(
         p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
     rows = location_rows(p)
+    written = digests.rows_digest(rows)
+    summary = digests.location_summary(locations_hash, p, written)
     cur.execute(
-        _INSERT_PATTERN,
-        (*row, digests.row_digest("patterns", row), digests.rows_digest(rows)),
+        _INSERT_PATTERN, (*row, digests.row_digest("patterns", row), written, echo, summary)
     )
     _write_locations(cur, rows, bulk)
 
 
-def insert_locations(cur: apsw.Cursor, p: Pattern) -> None:
+def insert_locations(cur: apsw.Cursor, p: Pattern, locations_hash: str | None = None) -> None:
     """Write the locations of a stored pattern that has none (after `delete_locations`),
-    and the digest of them on its row."""
+    and the digest of them (and their summary) on its row."""
     rows = location_rows(p)
     _write_locations(cur, rows, None)
+    written = digests.rows_digest(rows)
     cur.execute(
-        "UPDATE patterns SET rows_digest = ? WHERE id = ?", (digests.rows_digest(rows), p.id)
+        "UPDATE patterns SET rows_digest = ?, locations_summary = ? WHERE id = ?",
+        (written, digests.location_summary(locations_hash, p, written), p.id),
     )
 
 
@@ -159,12 +165,13 @@ def replace_pattern_row(
     created_at: str,
     updated_at: str,
     layout: str | None = None,
+    echo: str | None = None,
 ) -> None:
     """Rewrite the pattern's row in place (children untouched)."""
     row = pattern_row(
         p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
-    cur.execute(_UPDATE_PATTERN, (*row[1:], digests.row_digest("patterns", row), p.id))
+    cur.execute(_UPDATE_PATTERN, (*row[1:], digests.row_digest("patterns", row), echo, p.id))
 
 
 def exists(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> bool:
@@ -243,12 +250,38 @@ def load_patterns(
 
 def scan_states(
     conn: apsw.Connection | apsw.Cursor,
-) -> dict[str, tuple[str, str | None, str | None]]:
-    """id -> (status, content_hash, last_seen), what a merge needs to know of every pattern."""
+) -> dict[str, tuple[str, str | None, str | None, str | None]]:
+    """id -> (status, content_hash, last_seen, scan_echo), what a merge needs to know of
+    every pattern."""
     return {
-        row[0]: (row[1], row[2], row[3])
-        for row in conn.execute("SELECT id, status, content_hash, last_seen FROM patterns")
+        row[0]: (row[1], row[2], row[3], row[4])
+        for row in conn.execute(
+            "SELECT id, status, content_hash, last_seen, scan_echo FROM patterns"
+        )
     }
+
+
+def location_summaries(
+    conn: apsw.Connection | apsw.Cursor, ids: Sequence[str]
+) -> dict[str, LocationSummary]:
+    found: dict[str, LocationSummary] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for pid, text, rows in conn.execute(
+            f"SELECT id, locations_summary, rows_digest FROM patterns WHERE id IN ({marks})",
+            tuple(chunk),
+        ):
+            summary = digests.read_location_summary(text, rows)
+            if summary is not None:
+                found[str(pid)] = summary
+    return found
+
+
+def remember_echoes(cur: apsw.Cursor, echoes: Sequence[tuple[str, str]]) -> None:
+    """Store (id, echo) pairs; the echo is outside the row's digest (not pattern data)."""
+    cur.executemany(
+        "UPDATE patterns SET scan_echo = ? WHERE id = ?", [(echo, pid) for pid, echo in echoes]
+    )
 
 
 def created_at(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> str:

@@ -16,7 +16,7 @@ from driftstore.engine.base import (
     ScanState,
     StatsRow,
 )
-from driftstore.engine.digests import MISMATCH
+from driftstore.engine.digests import MISMATCH, LocationSummary
 from driftstore.engine.packing import PatternRows, RawCompact
 from driftstore.engine.sqlite import (
     bookkeeping,
@@ -67,6 +67,9 @@ class SqliteReader(Reader):
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return patterns.existing_ids(self._c(), ids)
+
+    def location_summaries(self, ids: Sequence[str]) -> dict[str, LocationSummary]:
+        return patterns.location_summaries(self._c(), ids)
 
     def known_ids(self, ids: Sequence[str]) -> set[str]:
         return bookkeeping.known_ids(self._c(), ids)

@@ -73,6 +73,8 @@ class SqliteWriter(SqliteReader, Writer):
                     updated_at=w.updated_at,
                     layout=w.layout,
                     bulk=self._bulk,
+                    echo=w.echo,
+                    locations_hash=w.locations_hash,
                 )
                 existing[p.id] = created  # the same id later in the batch replaces it
                 self._inserted += 1
@@ -84,12 +86,13 @@ class SqliteWriter(SqliteReader, Writer):
                     created_at=w.created_at or stored_created,
                     updated_at=w.updated_at,
                     layout=w.layout,
+                    echo=w.echo,
                 )
                 if w.locations:
                     if self._bulk is not None:
                         self._bulk.flush()  # its buffered rows go before they are deleted
                     patterns.delete_locations(cur, p.id)
-                    patterns.insert_locations(cur, p)
+                    patterns.insert_locations(cur, p, w.locations_hash)
             self.changed.add(p.id)
         self.dirty = True
 
@@ -134,6 +137,10 @@ class SqliteWriter(SqliteReader, Writer):
         found = patterns.touch_last_seen(self._c(), [(stamp, pid) for pid, stamp in stamps])
         self.changed.update(found)
         self.dirty = self.dirty or bool(found)
+
+    def remember_echoes(self, echoes: Sequence[tuple[str, str]]) -> None:
+        if echoes:
+            patterns.remember_echoes(self.cur, echoes)
 
     def record_history(self, rows: Sequence[HistoryRecord]) -> None:
         if not rows:
