@@ -11,6 +11,7 @@ import pytest
 
 import driftstore
 from driftstore import Location, Severity
+from driftstore.formats.scan import ScanEntry
 from tests.clirun import run_cli
 from tests.factories import make_pattern
 
@@ -140,3 +141,49 @@ def test_ingest_after_check_reads_stdin_twice(
     assert result.json()["ingest"]["added"] == 1
     assert gated.exists("p7")
     assert not list(gated.drift_dir.glob(".scan-*"))  # the private copy is gone
+
+
+def test_a_scan_file_gates_alike_whether_its_entries_are_recognised_or_decoded(
+    store: driftstore.PatternStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def scan(stamp: str, extra: bool = False) -> list[driftstore.Pattern]:
+        found = [
+            _outliers(make_pattern("p1", files=["a.ts"]), [("a.ts", 10, "sync")]),
+            _outliers(make_pattern("p2", files=["b.ts"]), [("b.ts", 5, "raw sql")]),
+            _outliers(make_pattern("p3", files=["c.ts"]), [("c.ts", 7, "not decided")]),
+        ]
+        if extra:
+            found[0].outliers.append(Location(file="a.ts", line=60, column=1, reason="new"))
+        for p in found:
+            p.metadata.last_seen = stamp
+        return found
+
+    def ndjson(patterns: list[driftstore.Pattern]) -> Path:
+        path = tmp_path / "scan.ndjson"
+        path.write_bytes(
+            b"".join(msgspec.json.encode(driftstore.to_builtins(p)) + b"\n" for p in patterns)
+        )
+        return path
+
+    store.ingest(ndjson(scan("2026-05-01T00:00:00.000Z")))
+    store.approve(["p1", "p2"])
+    decoded: list[str] = []
+    original = ScanEntry.decode
+
+    def counting(self: ScanEntry) -> driftstore.Pattern:
+        decoded.append(self.where)
+        return original(self)
+
+    monkeypatch.setattr(ScanEntry, "decode", counting)
+    for extra in (False, True):
+        decoded.clear()
+        later = scan("2026-06-01T00:00:00.000Z", extra)
+        from_file = store.check(ndjson(later))
+        assert len(decoded) == (1 if extra else 0)  # only the changed entry is read
+        from_list = store.check(later)
+        assert to_rows(from_file) == to_rows(from_list)
+        assert (from_file.new, from_file.unchanged) == ((1, 2) if extra else (0, 2))
+
+
+def to_rows(report: driftstore.CheckReport) -> list[tuple[str, int, str, str]]:
+    return [(o.pattern_id, o.line, o.state, o.id) for o in report.outliers]

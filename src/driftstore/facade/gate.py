@@ -8,6 +8,10 @@ as they are (unchanged). It writes nothing (unless the caller ingests the scan a
 
 Severity is each pattern's effective severity for the outlier's file (variants apply); a
 pattern a variant disables there gives nothing there.
+
+A scan file's entries that echo a stored pattern (`formats.echo`) are that pattern's
+evidence again: their outliers are the stored ones, unchanged, and they are never decoded
+(an entry of a pattern nobody approved is skipped the same way).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from pathlib import Path
 
 from driftstore.engine.base import Engine
 from driftstore.facade.results import CheckReport, GateOutlier, SarifSummary
+from driftstore.formats.echo import echo_if_current
 from driftstore.formats.sarif import SarifResult, SarifRule, build_sarif, precision_of
+from driftstore.formats.scan import ScanEntry
 from driftstore.model.digest import content_hash
 from driftstore.model.effective import resolve
 from driftstore.model.enums import Severity, Status
@@ -102,7 +108,7 @@ def _gate_outliers(
 
 def check(
     engine: Engine,
-    scan: Iterable[Pattern] | None,
+    scan: Iterable[Pattern | ScanEntry] | None,
     *,
     fail_on: str = "new",
     min_severity: Severity = Severity.HINT,
@@ -124,13 +130,38 @@ def check(
             stored.update((p.id, p) for p in r.patterns(chunk, with_locations=False))
             held.update((pid, _stored(rows)) for pid, rows in r.outliers_of(chunk).items())
             variants.update(r.variants_of(chunk))
-        hashes = {
-            pid: state.content_hash for pid, state in r.scan_states().items() if pid in wanted
-        }
+        states = r.scan_states()
+    hashes = {pid: state.content_hash for pid, state in states.items() if pid in wanted}
+    # an entry that echoes a stored pattern is that pattern's evidence again (formats.echo)
+    echoes: dict[str, str] = {}
+    for pid, state in states.items():
+        kept_echo = echo_if_current(state.echo, state.content_hash)
+        if kept_echo is not None:
+            echoes[kept_echo] = pid
     outliers: list[GateOutlier] = []
     seen: set[str] = set()
     if scan is not None:
-        for p in scan:
+        for item in scan:
+            if isinstance(item, ScanEntry):
+                echo = item.echo()
+                known = None if echo is None else echoes.get(echo.digest)
+                if known is not None:
+                    if known not in wanted or known in seen:
+                        continue
+                    seen.add(known)
+                    outliers.extend(
+                        _gate_outliers(
+                            stored[known],
+                            variants.get(known, []),
+                            UNCHANGED,
+                            now,
+                            held.get(known, []),
+                        )
+                    )
+                    continue
+                p = item.decode()
+            else:
+                p = item
             if p.id not in wanted or p.id in seen:
                 continue
             seen.add(p.id)

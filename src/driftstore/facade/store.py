@@ -629,7 +629,10 @@ class PatternStore:
             return gate.check(self.engine, None, fail_on=fail_on, min_severity=floor)
         with _replayable(scan, self.drift_dir) as source:
             report = gate.check(
-                self.engine, self._scan_entries(source), fail_on=fail_on, min_severity=floor
+                self.engine,
+                self._scan_entries(source, undecoded=True),
+                fail_on=fail_on,
+                min_severity=floor,
             )
             if ingest:
                 report.ingest = self.ingest(source)
