@@ -151,11 +151,18 @@ def test_a_stamp_outside_metadata_is_never_taken_for_last_seen(
 
 
 def test_a_dry_run_and_a_list_of_entries_agree_with_the_file_path(
-    store: driftstore.PatternStore, tmp_path: Path
+    store: driftstore.PatternStore, tmp_path: Path, decoded: list[str]
 ) -> None:
     store.ingest(_ndjson(tmp_path, _entries(STAMP_1)))
-    preview = store.ingest(_ndjson(tmp_path, _entries(STAMP_2)), dry_run=True)
-    assert preview.unchanged == 3  # type: ignore[union-attr]
+    decoded.clear()
+    changed = _entries(STAMP_2)
+    changed[0]["name"] = "Renamed"
+    preview = store.ingest(_ndjson(tmp_path, changed), dry_run=True)
+    assert (preview.updated, preview.unchanged) == (1, 2)  # type: ignore[union-attr]
+    assert [c.id for c in preview.changes.changed] == ["a"]  # type: ignore[union-attr]
+    assert len(decoded) == 1
+    with pytest.raises(InvalidInputError, match="appears twice"):
+        store.ingest(_ndjson(tmp_path, [*changed, changed[1]]), dry_run=True)
     report = store.ingest(_entries(STAMP_2))
     assert (report.updated, report.unchanged) == (0, 3)  # type: ignore[union-attr]
     assert _last_seen(store, "c") == STAMP_2

@@ -22,8 +22,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from driftstore.engine.base import Engine
+from driftstore.facade.recognise import Recogniser
 from driftstore.facade.results import CheckReport, GateOutlier, SarifSummary
-from driftstore.formats.echo import echo_if_current
 from driftstore.formats.sarif import SarifResult, SarifRule, build_sarif, precision_of
 from driftstore.formats.scan import ScanEntry
 from driftstore.model.digest import content_hash
@@ -132,19 +132,13 @@ def check(
             variants.update(r.variants_of(chunk))
         states = r.scan_states()
     hashes = {pid: state.content_hash for pid, state in states.items() if pid in wanted}
-    # an entry that echoes a stored pattern is that pattern's evidence again (formats.echo)
-    echoes: dict[str, str] = {}
-    for pid, state in states.items():
-        kept_echo = echo_if_current(state.echo, state.content_hash)
-        if kept_echo is not None:
-            echoes[kept_echo] = pid
+    recogniser = Recogniser(states)
     outliers: list[GateOutlier] = []
     seen: set[str] = set()
     if scan is not None:
         for item in scan:
             if isinstance(item, ScanEntry):
-                echo = item.echo()
-                known = None if echo is None else echoes.get(echo.digest)
+                known, _echo = recogniser.recognise(item)
                 if known is not None:
                     if known not in wanted or known in seen:
                         continue

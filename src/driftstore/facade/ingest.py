@@ -23,8 +23,9 @@ from msgspec import UNSET
 
 from driftstore.engine.base import Engine, HistoryRecord, PatternWrite, Writer
 from driftstore.errors import InvalidInputError, Remedy
+from driftstore.facade.recognise import Recogniser
 from driftstore.facade.results import IngestPreview, IngestReport
-from driftstore.formats.echo import Echo, echo_if_current, stored_echo
+from driftstore.formats.echo import Echo, stored_echo
 from driftstore.formats.scan import ScanEntry
 from driftstore.model.digest import fingerprints, snapshot
 from driftstore.model.enums import HistoryAction, Status
@@ -160,17 +161,12 @@ def merge_scan(
         batch = _Batch(w, report)
         seen: set[str] = set()
         touched: list[tuple[str, str]] = []
-        echoes: dict[str, str] = {}
-        for pid, held in states.items():
-            current = echo_if_current(held.echo, held.content_hash)
-            if current is not None:
-                echoes[current] = pid
+        recogniser = Recogniser(states)
         new_echoes: list[tuple[str, str]] = []
         for item in entries:
             echo: Echo | None = None
             if isinstance(item, ScanEntry):
-                echo = item.echo()
-                known = None if echo is None else echoes.get(echo.digest)
+                known, echo = recogniser.recognise(item)
                 if echo is not None and known is not None and known not in seen:
                     seen.add(known)
                     stamp = now if echo.last_seen is None else echo.last_seen
@@ -253,7 +249,7 @@ def merge_scan(
 
 
 def preview_scan(
-    engine: Engine, entries: Iterable[Pattern], *, prune: bool = False
+    engine: Engine, entries: Iterable[Pattern | ScanEntry], *, prune: bool = False
 ) -> IngestPreview:
     """What `merge_scan` would do, as counts and a diff, without writing anything."""
     from driftstore.engine.rows import as_stored
@@ -266,6 +262,7 @@ def preview_scan(
     changed: list[PatternChange] = []
     with engine.read() as r:
         states = r.scan_states()
+        recogniser = Recogniser(states)
         seen: set[str] = set()
         pending: list[Pattern] = []
 
@@ -279,7 +276,16 @@ def preview_scan(
                     changed.append(found)
             pending.clear()
 
-        for p in entries:
+        for item in entries:
+            if isinstance(item, ScanEntry):
+                known, _echo = recogniser.recognise(item)
+                if known is not None and known not in seen:
+                    seen.add(known)
+                    counts.unchanged += 1
+                    continue
+                p = item.decode()
+            else:
+                p = item
             if p.id in seen:
                 raise InvalidInputError(
                     f"scan: pattern id {p.id!r} appears twice; each pattern may appear once per scan"

@@ -572,7 +572,9 @@ class PatternStore:
         from driftstore.facade.ingest import merge_scan, preview_scan
 
         if dry_run:
-            return preview_scan(self.engine, self._scan_entries(entries), prune=prune)
+            return preview_scan(
+                self.engine, self._scan_entries(entries, undecoded=True), prune=prune
+            )
         return merge_scan(
             self.engine,
             self._scan_entries(entries, undecoded=True),
