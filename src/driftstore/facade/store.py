@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any
 
 from driftstore.engine import is_server_store, locate
 from driftstore.engine.base import ChangeSet, Engine, EngineInfo, SnapshotInfo
@@ -572,12 +572,10 @@ class PatternStore:
         from driftstore.facade.ingest import merge_scan, preview_scan
 
         if dry_run:
-            return preview_scan(
-                self.engine, self._scan_entries(entries, undecoded=True), prune=prune
-            )
+            return preview_scan(self.engine, self._scan_entries(entries), prune=prune)
         return merge_scan(
             self.engine,
-            self._scan_entries(entries, undecoded=True),
+            self._scan_entries(entries),
             prune=prune,
             on_progress=on_progress,
             before_prune=lambda: self.backup("ingest-prune"),
@@ -632,7 +630,7 @@ class PatternStore:
         with _replayable(scan, self.drift_dir) as source:
             report = gate.check(
                 self.engine,
-                self._scan_entries(source, undecoded=True),
+                self._scan_entries(source),
                 fail_on=fail_on,
                 min_severity=floor,
             )
@@ -670,33 +668,16 @@ class PatternStore:
             compared=compared,
         )
 
-    @overload
     def _scan_entries(
         self, source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes]
-    ) -> Iterable[Pattern]: ...
-
-    @overload
-    def _scan_entries(
-        self,
-        source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes],
-        *,
-        undecoded: bool,
-    ) -> Iterable[Pattern | ScanEntry]: ...
-
-    def _scan_entries(
-        self,
-        source: Iterable[Pattern | Mapping[str, Any]] | str | Path | IO[bytes],
-        *,
-        undecoded: bool = False,
     ) -> Iterable[Pattern | ScanEntry]:
-        """The scan's entries as patterns; with `undecoded`, those of a scan file as
-        `ScanEntry`s, for a merge that decodes only the entries it does not hold."""
-        from driftstore.formats.scan import read_scan, scan_entries
+        """The scan's entries: a scan file's as `ScanEntry`s, undecoded (a merge, its dry
+        run and the gate decode only those they do not already hold), others as patterns."""
+        from driftstore.formats.scan import scan_entries
         from driftstore.model.validate import validated
 
         if isinstance(source, str | Path) or hasattr(source, "read"):
-            reader = scan_entries if undecoded else read_scan
-            return reader(source)  # type: ignore[arg-type]
+            return scan_entries(source)  # type: ignore[arg-type]
         if isinstance(source, Mapping | bytes | Pattern):
             raise InvalidInputError(
                 "a scan is a path, '-', a binary stream, or a list of patterns or entry dicts"
