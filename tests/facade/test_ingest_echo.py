@@ -3,6 +3,7 @@ full decode of every entry gives, only sooner."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,15 @@ def test_history_records_the_old_version_alike_with_or_without_its_summary(
     assert [loc.file for loc in got_c.locations] == ["c.ts", "shared.ts"]
     with store.engine.read() as r:  # rows written again carry their summary
         assert set(r.location_summaries(["b", "c"])) == ({"b", "c"} if summarised else {"b"})
+
+
+def test_a_stream_and_a_file_of_the_same_scan_are_recognised_alike(
+    store: driftstore.PatternStore, tmp_path: Path, decoded: list[str]
+) -> None:
+    path = _ndjson(tmp_path, _entries(STAMP_1))
+    store.ingest(path)
+    decoded.clear()
+    crlf = _ndjson(tmp_path, _entries(STAMP_2)).read_bytes().replace(b"\n", b"\r\n")
+    report = store.ingest(io.BytesIO(crlf))
+    assert (report.unchanged, decoded) == (3, [])
+    assert _last_seen(store, "b") == STAMP_2

@@ -95,3 +95,9 @@ def test_a_stored_echo_counts_only_while_the_content_is_what_it_decoded_to() -> 
     assert echo_if_current(kept, "hash-2") is None
     assert echo_if_current(None, "hash-1") is None
     assert echo_if_current(kept, None) is None
+
+
+def test_whitespace_around_the_entry_does_not_change_its_echo() -> None:
+    raw = _bytes(_with_last_seen("t"))
+    found = {echo_of(raw + b"\n"), echo_of(raw + b"\r\n"), echo_of(b"  " + raw), echo_of(raw)}
+    assert len(found) == 1 and None not in found

@@ -24,6 +24,7 @@ import xxhash
 ECHO_VERSION = b"driftstore-echo-1\x00"
 
 _KEY = re.compile(rb'"lastSeen"')
+_SPACE = frozenset(b" \t\r\n")
 _STRING_VALUE = re.compile(rb'[ \t\r\n]*:[ \t\r\n]*("(?:[^"\\]|\\.)*")')
 
 
@@ -37,7 +38,7 @@ class Echo(NamedTuple):
 def echo_of(raw: bytes | memoryview, category: str | None = None) -> Echo | None:
     """The echo of one entry's JSON bytes; `category` is the one a PatternFile gives its
     entries (it decides what an entry without its own category decodes to)."""
-    view = memoryview(raw)
+    view = _trimmed(memoryview(raw))
     hasher = xxhash.xxh3_128(ECHO_VERSION)
     if category is not None:
         hasher.update(msgspec.json.encode(category))
@@ -60,6 +61,17 @@ def echo_of(raw: bytes | memoryview, category: str | None = None) -> Echo | None
     hasher.update(b"\x00")
     hasher.update(view[end:])
     return Echo(hasher.hexdigest(), stamp)
+
+
+def _trimmed(view: memoryview) -> memoryview:
+    """Without the whitespace around the JSON value (a line read from a stream keeps its
+    line end, one from a mapped file does not; a CRLF file keeps its CR)."""
+    start, end = 0, len(view)
+    while end > start and view[end - 1] in _SPACE:
+        end -= 1
+    while start < end and view[start] in _SPACE:
+        start += 1
+    return view[start:end]
 
 
 def stored_echo(echo: Echo, content_hash: str) -> str:
