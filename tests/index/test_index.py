@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 import driftstore
 from driftstore import Location, Severity
 from driftstore.engine import packing
+from driftstore.engine.base import PatternWrite
 from driftstore.index import FileIndex
 from tests.conftest import REAL_DRIFT, REPO
 from tests.factories import make_pattern
@@ -328,3 +331,29 @@ def test_runs_of_one_shape_answer_like_sql(tmp_path_factory: Any, shapes: Any) -
             found.append(p)
         store.ingest(found)
         assert_index_matches_sql(store, files)
+
+
+def test_a_write_landing_between_the_builds_two_snapshots_cannot_mix_them(
+    store: driftstore.PatternStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add(make_pattern("p1", files=["a.ts", "b.ts"]))
+    engine = store.engine
+    real_read = type(engine).read
+    opened: list[int] = []
+
+    @contextmanager
+    def racing_read(self: Any) -> Iterator[Any]:
+        opened.append(1)
+        if len(opened) == 2:  # the build's second snapshot: a writer lands just before it
+            with engine.write() as w:
+                w.put_patterns([PatternWrite(make_pattern("p2", files=["a.ts"]), None, w.now)])
+        with real_read(self) as r:
+            yield r
+
+    monkeypatch.setattr(type(engine), "read", racing_read)
+    first = store.by_file("a.ts")
+    monkeypatch.setattr(type(engine), "read", real_read)
+    assert [(p.id, [loc.file for loc in p.locations]) for p in first] == [("p1", ["a.ts"])]
+    assert [p.id for p in store.by_file("a.ts")] == ["p1", "p2"]
+    assert store._file_index().stats()["builds"] == 1
+    assert_index_matches_sql(store, ["a.ts", "b.ts"])

@@ -55,6 +55,23 @@ def runs_by_pattern(pids: list[str], rowids: list[int]) -> list[tuple[str, int, 
     return runs
 
 
+def _scan_rows(
+    r: Reader,
+    chunks: queue.SimpleQueue[RawCompact | BaseException | None],
+    files: list[dict[str, str]],
+) -> None:
+    """The build's two big scans, run in a helper thread: the packed rows in chunks, then
+    each file's row ids; a failure is handed over to the building thread."""
+    try:
+        for raw in r.compact_chunks():
+            chunks.put(raw)
+        files.append(dict(r.file_rowids()))
+    except BaseException as exc:  # handed over to the building thread
+        chunks.put(exc)
+        return
+    chunks.put(None)
+
+
 class FileIndex:
     """In-memory by-file index over one store (thread-safe)."""
 
@@ -146,52 +163,54 @@ class FileIndex:
 
     # --- building ----------------------------------------------------------------------
     def _build(self) -> None:
+        """Read everything afresh. The two big scans run in a helper thread on one read
+        transaction (the database lets go of the GIL while it works) while this thread
+        reads the heads, variants and runs on a second one, then decodes the chunks the
+        scans produced: the Python half of the build hides behind the database half. The
+        two snapshots must be at one generation; when a write landed between them, the
+        heads are read again on the first, after the scans."""
         self._reset()
         with self.engine.read() as r:
             self._generation = r.generation()
-            for head in r.patterns(with_locations=False):  # by id
-                self._slot_of[head.id] = len(self._heads)
-                self._heads.append(as_file_pattern(head))
-            self._id_ordered = len(self._heads)
-            for v in r.variants():
-                slot = self._slot_of.get(v.pattern_id)
-                if slot is not None:
-                    self._variants.setdefault(slot, []).append(v)
-            offset = 0
-            for pid, first, count in r.location_runs():
-                self._rows.add_run(self._slot_of.get(pid, -1), first, count, offset)
-                offset += count
-            self._bulk(r)
+            chunks: queue.SimpleQueue[RawCompact | BaseException | None] = queue.SimpleQueue()
+            files: list[dict[str, str]] = []
+            worker = threading.Thread(
+                target=_scan_rows, args=(r, chunks, files), name="driftstore-index-build"
+            )
+            worker.daemon = True
+            worker.start()
+            try:
+                with self.engine.read() as beside:
+                    aside = beside.generation() == self._generation
+                    if aside:
+                        self._read_patterns(beside)
+                if not aside:
+                    worker.join()  # the first connection is free once the scans are done
+                    self._read_patterns(r)
+                while (item := chunks.get()) is not None:
+                    if isinstance(item, BaseException):
+                        raise item
+                    self._rows.take(decode_compact(item))
+            finally:
+                worker.join()
+        self._rows.files = files[0]
         self._built = True
         self.builds += 1
 
-    def _bulk(self, r: Reader) -> None:
-        """The two big scans. The database does them in a helper thread (SQLite lets go of
-        the GIL while it works) while this thread decodes the chunks already produced, so
-        the Python half of the build hides behind the database half."""
-        chunks: queue.SimpleQueue[RawCompact | BaseException | None] = queue.SimpleQueue()
-        files: list[dict[str, str]] = []
-
-        def produce() -> None:
-            try:
-                for raw in r.compact_chunks():
-                    chunks.put(raw)
-                files.append(dict(r.file_rowids()))
-            except BaseException as exc:  # handed over to the building thread
-                chunks.put(exc)
-                return
-            chunks.put(None)
-
-        worker = threading.Thread(target=produce, name="driftstore-index-build", daemon=True)
-        worker.start()
-        try:
-            while (item := chunks.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                self._rows.take(decode_compact(item))
-        finally:
-            worker.join()
-        self._rows.files = files[0]
+    def _read_patterns(self, r: Reader) -> None:
+        """Heads, variants and the runs of location rows (each run's pattern slot)."""
+        for head in r.patterns(with_locations=False):  # by id
+            self._slot_of[head.id] = len(self._heads)
+            self._heads.append(as_file_pattern(head))
+        self._id_ordered = len(self._heads)
+        for v in r.variants():
+            slot = self._slot_of.get(v.pattern_id)
+            if slot is not None:
+                self._variants.setdefault(slot, []).append(v)
+        offset = 0
+        for pid, first, count in r.location_runs():
+            self._rows.add_run(self._slot_of.get(pid, -1), first, count, offset)
+            offset += count
 
     # --- keeping current ---------------------------------------------------------------
     def _refresh(self) -> None:
