@@ -32,10 +32,10 @@ import xxhash
 from driftstore.engine.damage import StoredValueError
 from driftstore.engine.rows import LOCATION_COLUMNS, PATTERN_COLUMNS
 from driftstore.errors import IntegrityError, Remedy
-from driftstore.model.digest import count_outliers
-from driftstore.model.pattern import Pattern
 
 _pack = msgspec.msgpack.Encoder().encode
+_LOCATION_COUNT = PATTERN_COLUMNS.index("location_count")
+_OUTLIER_COUNT = PATTERN_COLUMNS.index("outlier_count")
 _xxh = xxhash.xxh3_64_hexdigest
 _INT64 = 2**63
 
@@ -208,12 +208,13 @@ class LocationSummary(NamedTuple):
     outliers: int
 
 
-def location_summary(locations_hash: str | None, p: Pattern, rows: str) -> str | None:
-    """What `patterns.locations_summary` holds once `p`'s rows (digest `rows`) are
-    written: the summary, tied to those rows (None without a hash)."""
+def location_summary(locations_hash: str | None, row: Sequence[Any], rows: str) -> str | None:
+    """What `patterns.locations_summary` holds once a pattern's rows (digest `rows`) are
+    written beside its row (`PATTERN_COLUMNS` values, which count them): the summary,
+    tied to those rows (None without a hash)."""
     if locations_hash is None:
         return None
-    return f"{locations_hash} {len(p.locations)} {count_outliers(p)} {rows}"
+    return f"{locations_hash} {row[_LOCATION_COUNT]} {row[_OUTLIER_COUNT]} {rows}"
 
 
 def _count(text: str) -> bool:

@@ -101,7 +101,7 @@ class PgWriter(PgReader, Writer):
                 written = digests.rows_digest(rows)
                 inserts.append(
                     (self.project, *row, digests.row_digest("patterns", row), written, w.echo,
-                     digests.location_summary(w.locations_hash, p, written))
+                     digests.location_summary(w.locations_hash, row, written))
                 )  # fmt: skip
                 fresh_rows.extend(rows)
                 pending[p.id] = 1
@@ -125,7 +125,7 @@ class PgWriter(PgReader, Writer):
                     self._q(
                         "UPDATE patterns SET rows_digest = %s, locations_summary = %s "
                         "WHERE project = %s AND id = %s",
-                        (written, digests.location_summary(w.locations_hash, p, written),
+                        (written, digests.location_summary(w.locations_hash, row, written),
                          self.project, p.id),
                     )  # fmt: skip
             self.changed.add(p.id)

@@ -69,22 +69,24 @@ def insert_pattern(
     )
     rows = location_rows(p)
     written = digests.rows_digest(rows)
-    summary = digests.location_summary(locations_hash, p, written)
+    summary = digests.location_summary(locations_hash, row, written)
     cur.execute(
         _INSERT_PATTERN, (*row, digests.row_digest("patterns", row), written, echo, summary)
     )
     _write_locations(cur, rows, bulk)
 
 
-def insert_locations(cur: apsw.Cursor, p: Pattern, locations_hash: str | None = None) -> None:
+def insert_locations(
+    cur: apsw.Cursor, p: Pattern, row: Sequence[Any], locations_hash: str | None = None
+) -> None:
     """Write the locations of a stored pattern that has none (after `delete_locations`),
-    and the digest of them (and their summary) on its row."""
+    and the digest of them (and their summary) on its row (`row`: the values it holds)."""
     rows = location_rows(p)
     _write_locations(cur, rows, None)
     written = digests.rows_digest(rows)
     cur.execute(
         "UPDATE patterns SET rows_digest = ?, locations_summary = ? WHERE id = ?",
-        (written, digests.location_summary(locations_hash, p, written), p.id),
+        (written, digests.location_summary(locations_hash, row, written), p.id),
     )
 
 
@@ -166,12 +168,13 @@ def replace_pattern_row(
     updated_at: str,
     layout: str | None = None,
     echo: str | None = None,
-) -> None:
-    """Rewrite the pattern's row in place (children untouched)."""
+) -> tuple[Any, ...]:
+    """Rewrite the pattern's row in place (children untouched); returns the values."""
     row = pattern_row(
         p, content_hash=content_hash, created_at=created_at, updated_at=updated_at, layout=layout
     )
     cur.execute(_UPDATE_PATTERN, (*row[1:], digests.row_digest("patterns", row), echo, p.id))
+    return row
 
 
 def exists(conn: apsw.Connection | apsw.Cursor, pattern_id: str) -> bool:

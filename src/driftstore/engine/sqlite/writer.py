@@ -79,7 +79,7 @@ class SqliteWriter(SqliteReader, Writer):
                 existing[p.id] = created  # the same id later in the batch replaces it
                 self._inserted += 1
             else:
-                patterns.replace_pattern_row(
+                row = patterns.replace_pattern_row(
                     cur,
                     p,
                     content_hash=w.content_hash,
@@ -92,7 +92,7 @@ class SqliteWriter(SqliteReader, Writer):
                     if self._bulk is not None:
                         self._bulk.flush()  # its buffered rows go before they are deleted
                     patterns.delete_locations(cur, p.id)
-                    patterns.insert_locations(cur, p, w.locations_hash)
+                    patterns.insert_locations(cur, p, row, w.locations_hash)
             self.changed.add(p.id)
         self.dirty = True
 
