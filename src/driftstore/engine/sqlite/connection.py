@@ -36,6 +36,10 @@ from driftstore.errors import (
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 READER_POOL_SIZE = 4
+#: WAL pages after a commit that start a checkpoint (SQLite's own threshold). It runs in a
+#: thread and connection of its own, so the commit that crossed it does not wait for it
+#: (benchmarks/NOTES.md)
+CHECKPOINT_PAGES = 1000
 
 #: commits made, and read snapshots begun, through any Database of this process, by resolved
 #: file path. Caches in this process (the by-file index) compare it on every ask, a dict
@@ -135,6 +139,8 @@ class Database:
                 return
             if scalar(self.writer, "PRAGMA journal_mode") != "wal":
                 self.writer.execute("PRAGMA journal_mode = WAL")
+            # replaces SQLite's checkpoint inside the commit (`_after_commit`)
+            self.writer.set_wal_hook(self._after_commit)
             self._migrate(before_migration)
         except DriftStoreError:
             self.writer.close()
@@ -278,12 +284,21 @@ class Database:
             finally:
                 self.note_commit()
 
+    def _after_commit(self, _conn: apsw.Connection, _name: str, pages: int) -> int:
+        """SQLite's WAL hook on the writer, called after each commit with the WAL's size:
+        past CHECKPOINT_PAGES, fold it in the background (one checkpoint at a time)."""
+        if pages >= CHECKPOINT_PAGES and not self._closed:
+            self._background = [t for t in self._background if t.is_alive()]
+            if not self._background:
+                self.fold_wal_soon()
+        return int(apsw.SQLITE_OK)
+
     def fold_wal_soon(self) -> None:
         """Copy the WAL into the database file from a thread and connection of their own,
-        blocking no reader or writer (a restore leaves a whole database in the WAL, and a
-        commit through the backup API starts no automatic checkpoint); `close` waits for
-        it. What it cannot copy now (a reader still on old frames) SQLite's next
-        checkpoint does."""
+        blocking no reader or writer (after a commit that grew the WAL past
+        CHECKPOINT_PAGES, and after a restore, which leaves a whole database in the WAL);
+        `close` waits for it. What it cannot copy now (a reader still on old frames) the
+        next one does."""
 
         def run() -> None:
             with suppress(apsw.Error):
