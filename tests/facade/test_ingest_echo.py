@@ -51,6 +51,15 @@ def decoded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
+def _stored_then_stamped_again(
+    store: driftstore.PatternStore, tmp_path: Path, decoded: list[str]
+) -> list[dict[str, Any]]:
+    """Ingest the scan at STAMP_1, forget what that decoded, and return it at STAMP_2."""
+    store.ingest(_ndjson(tmp_path, _entries(STAMP_1)))
+    decoded.clear()
+    return _entries(STAMP_2)
+
+
 def _last_seen(store: driftstore.PatternStore, pid: str) -> object:
     got = store.get(pid)
     assert got is not None
@@ -79,9 +88,7 @@ def test_a_rescan_with_moved_stamps_is_unchanged_and_decodes_nothing(
 def test_only_the_changed_entry_is_decoded_and_it_is_stored(
     store: driftstore.PatternStore, tmp_path: Path, decoded: list[str]
 ) -> None:
-    store.ingest(_ndjson(tmp_path, _entries(STAMP_1)))
-    decoded.clear()
-    changed = _entries(STAMP_2)
+    changed = _stored_then_stamped_again(store, tmp_path, decoded)
     changed[1]["locations"][0]["line"] = 99
     report = store.ingest(_ndjson(tmp_path, changed))
     assert (report.updated, report.unchanged) == (1, 2)
@@ -154,9 +161,7 @@ def test_a_stamp_outside_metadata_is_never_taken_for_last_seen(
 def test_a_dry_run_and_a_list_of_entries_agree_with_the_file_path(
     store: driftstore.PatternStore, tmp_path: Path, decoded: list[str]
 ) -> None:
-    store.ingest(_ndjson(tmp_path, _entries(STAMP_1)))
-    decoded.clear()
-    changed = _entries(STAMP_2)
+    changed = _stored_then_stamped_again(store, tmp_path, decoded)
     changed[0]["name"] = "Renamed"
     preview = store.ingest(_ndjson(tmp_path, changed), dry_run=True)
     assert (preview.updated, preview.unchanged) == (1, 2)  # type: ignore[union-attr]
