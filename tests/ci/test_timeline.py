@@ -17,10 +17,8 @@ from tests.factories import make_pattern
 def _tick() -> str:
     """A moment strictly between two changes (history has millisecond times)."""
     time.sleep(0.003)
-    stamp = (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        + f".{int(time.time() * 1000) % 1000:03d}Z"
-    )
+    now = time.time()  # one reading: two could straddle a second and go back by one
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
     time.sleep(0.003)
     return stamp
 
