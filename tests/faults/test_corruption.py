@@ -55,7 +55,7 @@ def served(root: Path) -> dict[str, Any]:
             "history": msgspec.to_builtins(store.history()),
             "variants": msgspec.to_builtins(store.variants()),
             "examples": msgspec.to_builtins(store.examples("p0003")),
-            "file": msgspec.to_builtins(store.by_file("src/api/m1.ts")),
+            "file": to_builtins(store.by_file("src/api/m1.ts")),
         }
 
 

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -47,7 +46,7 @@ def assert_index_matches_sql(store: driftstore.PatternStore, files: list[str]) -
 
 
 def _without_effective(p: Any) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(p)
+    data: dict[str, Any] = driftstore.to_builtins(p)
     data.pop("effective", None)
     return data
 

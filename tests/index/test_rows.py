@@ -8,16 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftstore.engine.packing import Compact, PatternRows
-from driftstore.index.answers import as_file_pattern
 from driftstore.index.rows import BLOCK_BITS, MIXED, RowTable
-from driftstore.model.effective import FilePattern
-from tests.factories import make_pattern
 
 SLOTS = 6
-
-
-def _heads() -> list[FilePattern | None]:
-    return [as_file_pattern(make_pattern(f"p{i}", files=[])) for i in range(SLOTS)]
 
 
 def _pack(line: int) -> int:
@@ -51,7 +44,6 @@ def test_every_row_is_found_where_it_is(
     first: int,
 ) -> None:
     table = RowTable()
-    heads = _heads()
     expected: dict[int, tuple[int, int]] = {}  # rowid -> (slot, line)
     files: dict[str, list[int]] = {"f": []}
     rowid = first
@@ -86,15 +78,33 @@ def test_every_row_is_found_where_it_is(
     rows = PatternRows(rowids, ["f"] * len(rowids), Compact(new_packs, [-1.0] * len(rowids), []))
     assert table.append_rows(new_runs, rows)
 
-    found, size = table.patterns_in("f", heads)
-    got = {(slot, loc.line) for slot, copy in found.items() for loc in copy.locations}
+    asked = table.rowids("f")
+    slots = table.slots_of(asked)
+    assert slots == tuple(expected[r][0] if r in expected else -1 for r in asked)
+    if table.slot_at is not None:  # the C lookup agrees with the row-by-row one
+        assert slots == tuple(table._slot_of_row(r) for r in asked)
+    found = table.rows_in("f", asked, slots)
+    got = {(slot, loc.line) for slot, (locations, _) in found.items() for loc in locations}
     assert got == set(expected.values())
-    assert size == len(expected)
     # rows are in row-id order within each pattern
-    for copy in found.values():
-        lines = [loc.line for loc in copy.locations]
+    for locations, _ in found.values():
+        lines = [loc.line for loc in locations]
         assert lines == sorted(lines)
-    assert BLOCK_BITS == 8  # patterns_in spells the block size out
+    assert BLOCK_BITS == 8  # rows_in spells the block size out
+
+
+@pytest.mark.engine_free
+def test_sparse_row_ids_give_up_the_slot_array_not_the_answer() -> None:
+    """Row ids far above the rest would make `slot_at` huge: the table drops it and finds
+    slots row by row, with the same answer."""
+    table = RowTable()
+    table.add_run(0, 1, 10, 0)
+    assert table.slot_at is not None
+    table.add_run(1, 2**40, 5, 10)
+    assert table.slot_at is None
+    assert table.slots_of([1, 10, 2**40, 2**40 + 4]) == (0, 0, 1, 1)
+    table.kill(1)
+    assert table.slots_of([1, 2**40]) == (0, -1)
 
 
 @pytest.mark.engine_free

@@ -19,8 +19,8 @@ from driftstore.engine.base import Engine
 from driftstore.facade.examples import fresh_examples
 from driftstore.facade.results import ContextExample, ContextPattern, FileContext
 from driftstore.index import read_file_patterns
-from driftstore.model.effective import FilePattern
 from driftstore.model.enums import Status
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.pattern import Location
 from driftstore.model.records import Example
 

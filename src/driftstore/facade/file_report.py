@@ -11,7 +11,7 @@ import msgspec
 from driftstore.engine.base import Engine
 from driftstore.facade.results import FileReport, FileSpot, FileSummary
 from driftstore.index import read_file_patterns
-from driftstore.model.effective import FilePattern
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.paths import normalise_path
 from driftstore.model.query import PatternFilter, PatternSummary, Sort
 

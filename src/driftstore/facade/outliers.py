@@ -17,8 +17,9 @@ from driftstore.facade.results import (
     OutlierView,
 )
 from driftstore.index import read_file_patterns
-from driftstore.model.effective import FilePattern, resolve
+from driftstore.model.effective import resolve
 from driftstore.model.enums import Severity, Status
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.identity import OutlierMark, group_ids, outlier_ids
 from driftstore.model.paths import normalise_path
 from driftstore.model.pattern import Location

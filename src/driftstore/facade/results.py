@@ -18,6 +18,7 @@ from driftstore.engine.base import RelatedPattern
 from driftstore.model.effective import Effective
 from driftstore.model.entry import flatten_extras
 from driftstore.model.enums import Severity, Status
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.pattern import EXTRAS_KEY, Pattern
 from driftstore.model.query import PatternSummary
 from driftstore.model.records import Example, HistoryEntry, Variant
@@ -74,11 +75,22 @@ __all__ = [
 
 def to_builtins(result: Any) -> Any:
     """A result as JSON-ready builtins: camelCase names, unknown input keys put back in
-    place. What every face prints or sends."""
+    place. What every face prints or sends. A by-file view (or a list of them) gives its
+    pattern cut to the file plus `effective`, the shape `by_file` answers always had."""
+    if isinstance(result, FilePattern):
+        return _view_data(result)
+    if isinstance(result, list | tuple) and result and isinstance(result[0], FilePattern | list):
+        return [to_builtins(item) for item in result]
     data = msgspec.to_builtins(result)
     if isinstance(result, msgspec.Struct) and not _may_hold_extras(type(result)):
         return data  # nothing to put back: skip the walk (a server's hot path)
     return flatten_extras(data)
+
+
+def _view_data(view: FilePattern) -> dict[str, Any]:
+    data: dict[str, Any] = to_builtins(view.to_pattern())
+    data["effective"] = msgspec.to_builtins(view.effective)
+    return data
 
 
 @functools.cache

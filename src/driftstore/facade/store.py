@@ -68,7 +68,8 @@ if TYPE_CHECKING:
     from driftstore.facade.timeline import StoreAsOf
     from driftstore.formats.scan import ScanEntry
     from driftstore.index import FileIndex
-    from driftstore.model.effective import Effective, FilePattern
+    from driftstore.model.effective import Effective
+    from driftstore.model.file_pattern import FilePattern
     from driftstore.model.records import Example, HistoryEntry, Variant
 
 # Heavy modules (archives, shard formats, migration, scan parsing) are imported inside the

@@ -1,14 +1,16 @@
-"""A file's answer: the patterns touching it, each restricted to that file with its
-effective settings there, and the bounded cache of answers already built."""
+"""A file's answer: a view of each pattern touching it (its rows there built when first
+read) with its effective settings there, and the bounded cache of answers already made."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from typing import cast
 
-import msgspec
-
-from driftstore.model.effective import Effective, FilePattern, next_change, resolve
+from driftstore.model.effective import Effective, next_change, resolve
+from driftstore.model.file_pattern import FilePattern, FileRows
 from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
 
@@ -41,37 +43,44 @@ class Answer:
         self.size = size
 
 
-def as_file_pattern(head: Pattern) -> FilePattern:
-    """A pattern (without locations) as the head the index keeps for it."""
-    fields = msgspec.structs.asdict(head)
-    return FilePattern(**fields, effective=Effective(severity=head.severity))
-
-
 def assemble(
     file: str,
-    found: dict[int, FilePattern],
+    slots: Sequence[int],
     size: int,
-    heads: list[FilePattern | None],
+    heads: Sequence[Pattern | None],
+    defaults: Sequence[Effective | None],
     variants_of: dict[int, list[Variant]],
+    source: FileRows,
     *,
     id_ordered: int,
 ) -> Answer:
-    """The answer for `file` from the copies of its patterns by slot (`RowTable.patterns_in`):
-    sorted by id, with the settings their variants give them there."""
-    if found and max(found) < id_ordered:
-        order = sorted(found)  # slots of one build follow the ids
+    """The answer for `file`: a view of each pattern slot touching it (`slots`, ascending),
+    sorted by id, with the settings its variants give it there (else the pattern's own,
+    shared)."""
+    if not slots or slots[-1] < id_ordered:
+        order = slots  # slots of one build follow the ids
     else:
-        order = sorted(found, key=lambda s: heads[s].id)  # type: ignore[union-attr]
-    everything = list(map(found.__getitem__, order))
+        order = sorted(slots, key=lambda s: heads[s].id)  # type: ignore[union-attr]
+    # a slot with a live row has a head and its settings
+    live_heads = cast("Sequence[Pattern]", heads)
+    live_defaults = cast("Sequence[Effective]", defaults)
+    everything = list(
+        map(
+            FilePattern,
+            map(live_heads.__getitem__, order),
+            map(live_defaults.__getitem__, order),
+            repeat(source),
+            order,
+        )
+    )
     if not variants_of or variants_of.keys().isdisjoint(order):
         return Answer(everything, everything, None, size)  # the common case
     now = datetime.now(UTC)
     until: datetime | None = None
-    for slot in order:
-        variants = variants_of.get(slot)
+    for view in everything:
+        variants = variants_of.get(view.key)
         if variants:
-            copy = found[slot]
-            copy.effective = resolve(copy.severity, variants, file, now)
+            view.effective = resolve(view.pattern.severity, variants, file, now)
             ends_at = next_change(variants, file, now)
             if ends_at is not None and (until is None or ends_at < until):
                 until = ends_at

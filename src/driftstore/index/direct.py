@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import msgspec
-
 from driftstore.engine.base import Reader
-from driftstore.index.answers import as_file_pattern
-from driftstore.model.effective import FilePattern, resolve
+from driftstore.model.effective import resolve
+from driftstore.model.file_pattern import FilePattern, FileRowLists, GivenRows
 from driftstore.model.paths import normalise_path
-from driftstore.model.pattern import Location
 
 
 def read_file_patterns(
@@ -20,24 +17,17 @@ def read_file_patterns(
     """Patterns with a location or outlier in `path`, sorted by id, each restricted to that
     file, with their effective settings; disabled ones only with `include_disabled`."""
     file = normalise_path(path)
-    groups: dict[str, tuple[list[Location], list[Location]]] = {}
+    groups: dict[str, FileRowLists] = {}
     for pid, kind, loc in r.file_locations(file):
         groups.setdefault(pid, ([], []))[kind].append(loc)
     ids = sorted(groups)
     heads = r.patterns(ids, with_locations=False)
     variants = r.variants_of(ids)
     moment = now or datetime.now(UTC)
+    source = GivenRows({key: groups[head.id] for key, head in enumerate(heads)})
     found: list[FilePattern] = []
-    for head in heads:
-        locations, outliers = groups[head.id]
+    for key, head in enumerate(heads):
         effective = resolve(head.severity, variants.get(head.id, []), file, moment)
         if effective.enabled or include_disabled:
-            found.append(
-                msgspec.structs.replace(
-                    as_file_pattern(head),
-                    locations=locations,
-                    outliers=outliers,
-                    effective=effective,
-                )
-            )
+            found.append(FilePattern(head, effective, source, key))
     return found

@@ -2,8 +2,10 @@
 hot path for IDE integration).
 
 It holds every pattern's head (its row without locations) and variants, and every location
-row packed (`index.rows`). A file's answer is built on first ask and cached for the files
-asked last (`index.answers`), so an editor's repeated asks cost a dict lookup.
+row packed (`index.rows`). A file's answer is made on first ask and cached for the files
+asked last (`index.answers`), so an editor's repeated asks cost a dict lookup. An answer
+is a list of views (`model.file_pattern`): finding the patterns that touch a file takes
+a few C calls over its row ids, and a view's Locations are built when first read.
 
 Freshness comes from the store generation (`Engine.generation`, which sees this process's
 commits at once and another process's within a millisecond): when it moved, the patterns
@@ -19,22 +21,23 @@ import gc
 import queue
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from itertools import groupby
 
 from driftstore.engine.base import Engine, Reader
 from driftstore.engine.packing import RawCompact, decode_compact, split_runs
-from driftstore.index.answers import (
-    DEFAULT_CACHE_LOCATIONS,
-    Answer,
-    AnswerCache,
-    as_file_pattern,
-    assemble,
-)
-from driftstore.index.rows import RowTable
-from driftstore.model.effective import FilePattern
+from driftstore.index.answers import DEFAULT_CACHE_LOCATIONS, Answer, AnswerCache, assemble
+from driftstore.index.rows import IndexedRows, RowTable
+from driftstore.model.effective import Effective
+from driftstore.model.enums import Severity
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.paths import normalise_path
+from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
+
+#: a pattern's settings where no variant applies: one shared object per severity (read
+#: by every answer; few objects stay in the CPU's caches where one per pattern would not)
+_PLAIN = {severity: Effective(severity=severity) for severity in Severity}
 
 #: more patterns whose rows changed than this (or a quarter of all) at once: rebuild
 RELOAD_LIMIT = 256
@@ -55,17 +58,12 @@ def runs_by_pattern(pids: list[str], rowids: list[int]) -> list[tuple[str, int, 
     return runs
 
 
-def _scan_rows(
-    r: Reader,
-    chunks: queue.SimpleQueue[RawCompact | BaseException | None],
-    files: list[dict[str, str]],
-) -> None:
-    """The build's two big scans, run in a helper thread: the packed rows in chunks, then
-    each file's row ids; a failure is handed over to the building thread."""
+def _scan_rows(r: Reader, chunks: queue.SimpleQueue[RawCompact | BaseException | None]) -> None:
+    """The build's big scan, run in a helper thread: the packed rows in chunks; a failure
+    is handed over to the building thread."""
     try:
         for raw in r.compact_chunks():
             chunks.put(raw)
-        files.append(dict(r.file_rowids()))
     except BaseException as exc:  # handed over to the building thread
         chunks.put(exc)
         return
@@ -86,7 +84,9 @@ class FileIndex:
         self._built = False
         #: the store generation the index holds
         self._generation = -1
-        self._heads: list[FilePattern | None] = []
+        #: per slot, the pattern without its rows, and its own settings (no variant)
+        self._heads: list[Pattern | None] = []
+        self._defaults: list[Effective | None] = []
         #: slots below this were numbered in id order (later ones are appended)
         self._id_ordered = 0
         self._slot_of: dict[str, int] = {}
@@ -151,9 +151,28 @@ class FileIndex:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            found, size = self._rows.patterns_in(file, self._heads)
+            rows = self._rows
+            built = rows.built_slots(file)
+            touching: Sequence[int]
+            if built is not None:
+                touching, size = built
+                source = IndexedRows(rows, file, None, None)
+            else:
+                rowids = rows.rowids(file)
+                slots = rows.slots_of(rowids)
+                found = set(slots)
+                found.discard(-1)
+                touching, size = sorted(found), len(slots) - slots.count(-1)
+                source = IndexedRows(rows, file, rowids, slots)
             answer = assemble(
-                file, found, size, self._heads, self._variants, id_ordered=self._id_ordered
+                file,
+                touching,
+                size,
+                self._heads,
+                self._defaults,
+                self._variants,
+                source,
+                id_ordered=self._id_ordered,
             )
         finally:
             if collecting:
@@ -163,19 +182,19 @@ class FileIndex:
 
     # --- building ----------------------------------------------------------------------
     def _build(self) -> None:
-        """Read everything afresh. The two big scans run in a helper thread on one read
-        transaction (the database lets go of the GIL while it works) while this thread
-        reads the heads, variants and runs on a second one, then decodes the chunks the
-        scans produced: the Python half of the build hides behind the database half. The
-        two snapshots must be at one generation; when a write landed between them, the
-        heads are read again on the first, after the scans."""
+        """Read everything afresh. The big scan of the rows runs in a helper thread on one
+        read transaction (the database lets go of the GIL while it works) while this
+        thread reads the heads, variants, runs and each file's row ids on a second one and
+        notes which patterns touch each file, then decodes the chunks the scan produced:
+        the Python half of the build hides behind the database half. The two snapshots
+        must be at one generation; when a write landed between them, the rest is read
+        again on the first, after the scan."""
         self._reset()
         with self.engine.read() as r:
             self._generation = r.generation()
             chunks: queue.SimpleQueue[RawCompact | BaseException | None] = queue.SimpleQueue()
-            files: list[dict[str, str]] = []
             worker = threading.Thread(
-                target=_scan_rows, args=(r, chunks, files), name="driftstore-index-build"
+                target=_scan_rows, args=(r, chunks), name="driftstore-index-build"
             )
             worker.daemon = True
             worker.start()
@@ -184,24 +203,48 @@ class FileIndex:
                     aside = beside.generation() == self._generation
                     if aside:
                         self._read_patterns(beside)
+                        files = dict(beside.file_rowids())
                 if not aside:
-                    worker.join()  # the first connection is free once the scans are done
+                    worker.join()  # the first connection is free once the scan is done
                     self._read_patterns(r)
-                while (item := chunks.get()) is not None:
-                    if isinstance(item, BaseException):
-                        raise item
-                    self._rows.take(decode_compact(item))
+                    files = dict(r.file_rowids())
+                # chunks that arrived meanwhile are decoded between files, not all after
+                done = [False]
+                self._rows.index_files(files, between=lambda: self._take(chunks, done, wait=False))
+                self._take(chunks, done, wait=True)
             finally:
                 worker.join()
-        self._rows.files = files[0]
         self._built = True
         self.builds += 1
+
+    def _take(
+        self,
+        chunks: queue.SimpleQueue[RawCompact | BaseException | None],
+        done: list[bool],
+        *,
+        wait: bool,
+    ) -> None:
+        """Decode the scan's chunks into the row table: all of them (`wait`), or those
+        already there. `done` turns true at the scan's end; a failure of the scan is
+        raised here."""
+        while not done[0]:
+            try:
+                item = chunks.get(block=wait)
+            except queue.Empty:
+                return
+            if item is None:
+                done[0] = True
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                self._rows.take(decode_compact(item))
 
     def _read_patterns(self, r: Reader) -> None:
         """Heads, variants and the runs of location rows (each run's pattern slot)."""
         for head in r.patterns(with_locations=False):  # by id
             self._slot_of[head.id] = len(self._heads)
-            self._heads.append(as_file_pattern(head))
+            self._heads.append(head)
+            self._defaults.append(_PLAIN[head.severity])
         self._id_ordered = len(self._heads)
         for v in r.variants():
             slot = self._slot_of.get(v.pattern_id)
@@ -257,13 +300,16 @@ class FileIndex:
                 if slot is not None:
                     self._rows.kill(slot)
                     self._heads[slot] = None
+                    self._defaults[slot] = None
                     self._variants.pop(slot, None)
                 continue
             if slot is None:
                 slot = len(self._heads)
                 self._slot_of[pid] = slot
                 self._heads.append(None)
-            self._heads[slot] = as_file_pattern(head)
+                self._defaults.append(None)
+            self._heads[slot] = head
+            self._defaults[slot] = _PLAIN[head.severity]
             self._variants[slot] = variants.get(pid, [])
             lost = pid in firsts and firsts[pid] in gone
             if pid in with_new_rows:

@@ -207,7 +207,7 @@ def build_server(store: driftstore.PatternStore) -> DriftLanguageServer:
             if not any(loc.line <= line <= (loc.end_line or loc.line) for loc in spots):
                 continue
             example = next((e for e in ls.store.examples(p.id) if e.is_positive), None)
-            parts.append(render.hover_markdown(p, p.effective.severity, example))
+            parts.append(render.hover_markdown(p.pattern, p.effective.severity, example))
         if not parts:
             return None
         return lsp.Hover(

@@ -1,5 +1,6 @@
 """The domain: plain typed records and the rules that need no storage."""
 
+from driftstore.model.effective import Effective
 from driftstore.model.enums import (
     ALLOWED_MOVES,
     CATEGORIES,
@@ -12,6 +13,7 @@ from driftstore.model.enums import (
     can_move,
     level_for,
 )
+from driftstore.model.file_pattern import FilePattern
 from driftstore.model.ids import pattern_id_for
 from driftstore.model.pattern import (
     Confidence,
@@ -32,7 +34,9 @@ __all__ = [
     "DetectionMethod",
     "Detector",
     "DetectorConfig",
+    "Effective",
     "Example",
+    "FilePattern",
     "HistoryAction",
     "HistoryEntry",
     "Location",

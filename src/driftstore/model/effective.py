@@ -23,7 +23,6 @@ from msgspec import Struct, field
 
 from driftstore.model.clock import parse_iso
 from driftstore.model.enums import Scope, Severity
-from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
 
 
@@ -35,13 +34,6 @@ class Effective(Struct, rename="camel", kw_only=True):
     threshold: float | None = None
     config: dict[str, Any] | None = None
     variant_ids: list[int] = field(default_factory=list)
-
-
-class FilePattern(Pattern, kw_only=True):
-    """A pattern as one file sees it: only that file's locations and outliers, and the
-    settings that hold there (what an editor shows for the open file)."""
-
-    effective: Effective
 
 
 def covers_directory(directory: str, file: str) -> bool:
