@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from itertools import starmap
 
 import msgspec
 
@@ -32,23 +33,39 @@ def file_report(engine: Engine, path: str, *, include_disabled: bool = False) ->
 def build_report(
     file: str, found: list[FilePattern], summaries: Mapping[str, PatternSummary]
 ) -> FileReport:
-    """The report from the patterns touching `file` (cut to it) and their summaries."""
+    """The report from the patterns touching `file` (cut to it) and their summaries. With
+    a SummaryCache's `Summaries`, each pattern's FileSummary is copied from a template
+    made once per generation, not rebuilt from its summary's fields per answer."""
+    templates = summaries.templates if isinstance(summaries, Summaries) else None
     patterns = []
     for p in found:
-        spots = [(loc, loc.is_outlier is True) for loc in p.locations]
-        spots += [(loc, True) for loc in p.outliers]
-        spots.sort(key=lambda spot: (spot[0].line, spot[0].column, spot[1]))
+        spots = [(loc.line, loc.column, loc.is_outlier is True) for loc in p.locations]
+        spots += [(loc.line, loc.column, True) for loc in p.outliers]
+        spots.sort()
+        template = None if templates is None else templates.get(p.id)
+        if template is None:
+            template = FileSummary(
+                **msgspec.structs.asdict(summaries[p.id]), locations=[], effective=p.effective
+            )
+            if templates is not None:
+                templates[p.id] = template
         patterns.append(
-            FileSummary(
-                **msgspec.structs.asdict(summaries[p.id]),
-                locations=[
-                    FileSpot(line=loc.line, column=loc.column, is_outlier=outlier)
-                    for loc, outlier in spots
-                ],
-                effective=p.effective,
+            msgspec.structs.replace(
+                template, locations=list(starmap(FileSpot, spots)), effective=p.effective
             )
         )
     return FileReport(file=file, patterns=patterns)
+
+
+class Summaries(dict[str, PatternSummary]):
+    """Every pattern's summary by id at one generation, and the report templates made
+    from them so far (one FileSummary per pattern, copied for each answer)."""
+
+    __slots__ = ("templates",)
+
+    def __init__(self, listed: Iterable[PatternSummary]) -> None:
+        super().__init__((s.id, s) for s in listed)
+        self.templates: dict[str, FileSummary] = {}
 
 
 class SummaryCache:
@@ -59,20 +76,20 @@ class SummaryCache:
         self._engine = engine
         self._lock = threading.Lock()
         self._generation = -1
-        self._summaries: dict[str, PatternSummary] = {}
+        self._summaries = Summaries(())
 
-    def current(self) -> tuple[int, dict[str, PatternSummary]]:
+    def current(self) -> tuple[int, Summaries]:
         with self._lock:
             generation = self._engine.generation()
             if generation != self._generation:
                 with self._engine.read() as r:
                     generation = r.generation()
                     listed = r.query(PatternFilter(), Sort(), offset=0, limit=None).patterns
-                self._summaries = {s.id: s for s in listed}
+                self._summaries = Summaries(listed)
                 self._generation = generation
             return self._generation, self._summaries
 
-    def current_now(self) -> tuple[int, dict[str, PatternSummary]] | None:
+    def current_now(self) -> tuple[int, Summaries] | None:
         """`current` if it needs no read of the store and no wait; else None."""
         if not self._lock.acquire(blocking=False):
             return None

@@ -70,6 +70,7 @@ __all__ = [
     "VerifyReport",
     "VersionInfo",
     "to_builtins",
+    "to_json",
 ]
 
 
@@ -85,6 +86,18 @@ def to_builtins(result: Any) -> Any:
     if isinstance(result, msgspec.Struct) and not _may_hold_extras(type(result)):
         return data  # nothing to put back: skip the walk (a server's hot path)
     return flatten_extras(data)
+
+
+def to_json(result: Any) -> bytes:
+    """`to_builtins` as JSON bytes. A result that cannot hold kept unknown keys is
+    encoded straight from its typed form: the same bytes without making the builtins in
+    between (a server's hot path: benchmarks/NOTES.md)."""
+    if isinstance(result, msgspec.Struct) and not _may_hold_extras(type(result)):
+        return _JSON.encode(result)
+    return _JSON.encode(to_builtins(result))
+
+
+_JSON = msgspec.json.Encoder()
 
 
 def _view_data(view: FilePattern) -> dict[str, Any]:
@@ -173,7 +186,7 @@ class PatternDetail(Pattern, kw_only=True):
 
 
 # --- one file -----------------------------------------------------------------------------
-class FileSpot(msgspec.Struct, rename="camel", kw_only=True):
+class FileSpot(msgspec.Struct, rename="camel"):
     line: int
     column: int
     is_outlier: bool

@@ -103,7 +103,7 @@ def _answer(
     extra = {"ETag": etag, "Cache-Control": "no-cache", **(headers or {})}
     if _matches(request, etag):
         return Response(status_code=304, headers=extra)
-    body = msgspec.json.encode(driftstore.to_builtins(value))
+    body = driftstore.to_json(value)
     return Response(body, media_type="application/json", headers=extra)
 
 

@@ -17,7 +17,6 @@ treat them as read-only.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import time
@@ -27,7 +26,7 @@ from itertools import groupby
 from driftstore.engine.base import Engine, Reader
 from driftstore.engine.packing import RawCompact, decode_compact, split_runs
 from driftstore.index.answers import DEFAULT_CACHE_LOCATIONS, Answer, AnswerCache, assemble
-from driftstore.index.rows import IndexedRows, RowTable
+from driftstore.index.rows import IndexedRows, RowTable, without_gc
 from driftstore.model.effective import Effective
 from driftstore.model.enums import Severity
 from driftstore.model.file_pattern import FilePattern
@@ -146,39 +145,34 @@ class FileIndex:
         return self._generation
 
     def _answer(self, file: str) -> Answer:
-        # the answer's lists are the only objects the cyclic GC tracks here, and none can
-        # hold a cycle: collections while they are made only cost time (benchmarks/NOTES.md)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            rows = self._rows
-            built = rows.built_slots(file)
-            touching: Sequence[int]
-            if built is not None:
-                touching, size = built
-                source = IndexedRows(rows, file, None, None)
-            else:
-                rowids = rows.rowids(file)
-                slots = rows.slots_of(rowids)
-                found = set(slots)
-                found.discard(-1)
-                touching, size = sorted(found), len(slots) - slots.count(-1)
-                source = IndexedRows(rows, file, rowids, slots)
-            answer = assemble(
-                file,
-                touching,
-                size,
-                self._heads,
-                self._defaults,
-                self._variants,
-                source,
-                id_ordered=self._id_ordered,
-            )
-        finally:
-            if collecting:
-                gc.enable()
+        answer = without_gc(lambda: self._make_answer(file))
         self._cache.put(file, answer)
         return answer
+
+    def _make_answer(self, file: str) -> Answer:
+        rows = self._rows
+        built = rows.built_slots(file)
+        touching: Sequence[int]
+        if built is not None:
+            touching, size = built
+            source = IndexedRows(rows, file, None, None)
+        else:
+            rowids = rows.rowids(file)
+            slots = rows.slots_of(rowids)
+            found = set(slots)
+            found.discard(-1)
+            touching, size = sorted(found), len(slots) - slots.count(-1)
+            source = IndexedRows(rows, file, rowids, slots)
+        return assemble(
+            file,
+            touching,
+            size,
+            self._heads,
+            self._defaults,
+            self._variants,
+            source,
+            id_ordered=self._id_ordered,
+        )
 
     # --- building ----------------------------------------------------------------------
     def _build(self) -> None:

@@ -23,12 +23,13 @@ Layout, chosen so that a million locations build fast and stay small (benchmarks
 
 from __future__ import annotations
 
+import gc
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from msgspec import UNSET
 
@@ -44,6 +45,7 @@ _UNSEEN = MIXED + 1
 #: `slot_at` is kept while the highest row id stays below this many times the rows held
 #: (plus a constant): past it (a sparse or damaged table) rows are looked up one by one
 SLOT_AT_SPREAD = 4
+T = TypeVar("T")
 _SLOT_AT_SLACK = 1 << 20
 
 
@@ -321,9 +323,25 @@ class IndexedRows:
     def rows_of(self, key: int) -> FileRowLists:
         built = self._built
         if built is None:  # two threads may both build it: the same rows, one kept
-            table, rowids = self._table, self._rowids
-            if rowids is None:
-                text = table.files.get(self._file)
-                rowids = decode_rowids(text) if text is not None else []
-            built = self._built = table.rows_in(self._file, rowids, self._slots)
+            built = self._built = without_gc(self._build)
         return built.get(key) or ([], [])
+
+    def _build(self) -> dict[int, FileRowLists]:
+        table, rowids = self._table, self._rowids
+        if rowids is None:
+            text = table.files.get(self._file)
+            rowids = decode_rowids(text) if text is not None else []
+        return table.rows_in(self._file, rowids, self._slots)
+
+
+def without_gc(make: Callable[[], T]) -> T:
+    """`make()` with the cyclic GC paused: an answer's objects (Locations and patterns opt
+    out; their lists cannot hold a cycle) only cost time if a collection walks the index
+    meanwhile, tens of ms when one comes due (benchmarks/NOTES.md)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return make()
+    finally:
+        if collecting:
+            gc.enable()

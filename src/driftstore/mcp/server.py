@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import msgspec
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.context import Context
@@ -183,7 +182,7 @@ def build_server(
     )
 
     def encode(value: Any) -> str:
-        return msgspec.json.encode(driftstore.to_builtins(value)).decode()
+        return driftstore.to_json(value).decode()
 
     async def in_thread(fn: Any, *args: Any) -> str:
         try:
