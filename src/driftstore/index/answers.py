@@ -7,9 +7,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import repeat
-from typing import cast
 
-from driftstore.model.effective import Effective, next_change, resolve
+from driftstore.model.effective import next_change, resolve
 from driftstore.model.file_pattern import FilePattern, FileRows
 from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
@@ -48,31 +47,18 @@ def assemble(
     slots: Sequence[int],
     size: int,
     heads: Sequence[Pattern | None],
-    defaults: Sequence[Effective | None],
     variants_of: dict[int, list[Variant]],
     source: FileRows,
     *,
     id_ordered: int,
 ) -> Answer:
     """The answer for `file`: a view of each pattern slot touching it (`slots`, ascending),
-    sorted by id, with the settings its variants give it there (else the pattern's own,
-    shared)."""
+    sorted by id, with the settings its variants give it there."""
     if not slots or slots[-1] < id_ordered:
         order = slots  # slots of one build follow the ids
     else:
         order = sorted(slots, key=lambda s: heads[s].id)  # type: ignore[union-attr]
-    # a slot with a live row has a head and its settings
-    live_heads = cast("Sequence[Pattern]", heads)
-    live_defaults = cast("Sequence[Effective]", defaults)
-    everything = list(
-        map(
-            FilePattern,
-            map(live_heads.__getitem__, order),
-            map(live_defaults.__getitem__, order),
-            repeat(source),
-            order,
-        )
-    )
+    everything = list(map(FilePattern, repeat(heads), order, repeat(source)))
     if not variants_of or variants_of.keys().isdisjoint(order):
         return Answer(everything, everything, None, size)  # the common case
     now = datetime.now(UTC)
@@ -80,7 +66,7 @@ def assemble(
     for view in everything:
         variants = variants_of.get(view.key)
         if variants:
-            view.effective = resolve(view.pattern.severity, variants, file, now)
+            view.settings = resolve(view.pattern.severity, variants, file, now)
             ends_at = next_change(variants, file, now)
             if ends_at is not None and (until is None or ends_at < until):
                 until = ends_at

@@ -21,7 +21,7 @@ def read_file_patterns(
     for pid, kind, loc in r.file_locations(file):
         groups.setdefault(pid, ([], []))[kind].append(loc)
     ids = sorted(groups)
-    heads = r.patterns(ids, with_locations=False)
+    heads = list(r.patterns(ids, with_locations=False))
     variants = r.variants_of(ids)
     moment = now or datetime.now(UTC)
     source = GivenRows({key: groups[head.id] for key, head in enumerate(heads)})
@@ -29,5 +29,5 @@ def read_file_patterns(
     for key, head in enumerate(heads):
         effective = resolve(head.severity, variants.get(head.id, []), file, moment)
         if effective.enabled or include_disabled:
-            found.append(FilePattern(head, effective, source, key))
+            found.append(FilePattern(heads, key, source, effective))
     return found

@@ -27,16 +27,10 @@ from driftstore.engine.base import Engine, Reader
 from driftstore.engine.packing import RawCompact, decode_compact, split_runs
 from driftstore.index.answers import DEFAULT_CACHE_LOCATIONS, Answer, AnswerCache, assemble
 from driftstore.index.rows import IndexedRows, RowTable, without_gc
-from driftstore.model.effective import Effective
-from driftstore.model.enums import Severity
 from driftstore.model.file_pattern import FilePattern
 from driftstore.model.paths import normalise_path
 from driftstore.model.pattern import Pattern
 from driftstore.model.records import Variant
-
-#: a pattern's settings where no variant applies: one shared object per severity (read
-#: by every answer; few objects stay in the CPU's caches where one per pattern would not)
-_PLAIN = {severity: Effective(severity=severity) for severity in Severity}
 
 #: more patterns whose rows changed than this (or a quarter of all) at once: rebuild
 RELOAD_LIMIT = 256
@@ -83,9 +77,8 @@ class FileIndex:
         self._built = False
         #: the store generation the index holds
         self._generation = -1
-        #: per slot, the pattern without its rows, and its own settings (no variant)
+        #: per slot, the pattern without its rows
         self._heads: list[Pattern | None] = []
-        self._defaults: list[Effective | None] = []
         #: slots below this were numbered in id order (later ones are appended)
         self._id_ordered = 0
         self._slot_of: dict[str, int] = {}
@@ -168,7 +161,6 @@ class FileIndex:
             touching,
             size,
             self._heads,
-            self._defaults,
             self._variants,
             source,
             id_ordered=self._id_ordered,
@@ -238,7 +230,6 @@ class FileIndex:
         for head in r.patterns(with_locations=False):  # by id
             self._slot_of[head.id] = len(self._heads)
             self._heads.append(head)
-            self._defaults.append(_PLAIN[head.severity])
         self._id_ordered = len(self._heads)
         for v in r.variants():
             slot = self._slot_of.get(v.pattern_id)
@@ -287,6 +278,7 @@ class FileIndex:
                 firsts[pid] = first
         gone = r.missing_rowids(sorted(firsts.values())) if firsts else set()
         moved: list[int] = []
+        self._heads = list(self._heads)  # answers made so far keep the list they were given
         for pid in wanted:
             slot = self._slot_of.get(pid)
             head = heads.get(pid)
@@ -294,16 +286,13 @@ class FileIndex:
                 if slot is not None:
                     self._rows.kill(slot)
                     self._heads[slot] = None
-                    self._defaults[slot] = None
                     self._variants.pop(slot, None)
                 continue
             if slot is None:
                 slot = len(self._heads)
                 self._slot_of[pid] = slot
                 self._heads.append(None)
-                self._defaults.append(None)
             self._heads[slot] = head
-            self._defaults[slot] = _PLAIN[head.severity]
             self._variants[slot] = variants.get(pid, [])
             lost = pid in firsts and firsts[pid] in gone
             if pid in with_new_rows:

@@ -10,6 +10,7 @@ restricted to the file, to encode or to keep.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 import msgspec
@@ -21,6 +22,9 @@ from driftstore.model.pattern import Confidence, Detector, Location, Metadata, P
 
 #: a pattern's locations in one file, then its outliers there
 FileRowLists = tuple[list[Location], list[Location]]
+#: a pattern's settings where no variant applies: one shared object per severity, so a
+#: view needs none of its own
+_PLAIN = {severity: Effective(severity=severity) for severity in Severity}
 T = TypeVar("T")
 
 
@@ -66,16 +70,32 @@ class FilePattern(Struct, gc=False):
     """One pattern as `file` sees it: every attribute of a `Pattern`, with `locations`
     and `outliers` cut to the file, plus `effective`, its settings there.
 
-    `pattern` is the stored pattern without its rows. Encode `to_pattern()`, not the view
-    itself (its `source` is not data, so msgspec refuses it rather than write something
-    else than a pattern).
+    `pattern` is the stored pattern without its rows: `heads[key]`, where `heads` is the
+    answering index's list of them as it was for this answer (never changed afterwards: a
+    refresh changes a copy). A view holds the list, not the pattern, so making one does
+    not touch the pattern's memory (a first ask makes one per pattern touching the file).
+    Encode `to_pattern()`, not the view itself (its `source` is not data, so msgspec
+    refuses it rather than write something else than a pattern).
     """
 
-    pattern: Pattern
-    effective: Effective
-    source: FileRows
+    heads: Sequence[Pattern | None]
     key: int
+    source: FileRows
+    #: the settings variants give the pattern in this file; None: its own (`effective`)
+    settings: Effective | None = None
     held: FileRowLists | None = None
+
+    @property
+    def effective(self) -> Effective:
+        """The pattern's settings in this file (shared with other views: read-only)."""
+        settings = self.settings
+        return _PLAIN[self.pattern.severity] if settings is None else settings
+
+    @property
+    def pattern(self) -> Pattern:
+        head = self.heads[self.key]
+        assert head is not None  # a view is made for a pattern that has a head
+        return head
 
     # --- this file's rows ---------------------------------------------------------------
     def _rows(self) -> FileRowLists:
